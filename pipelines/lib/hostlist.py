@@ -1,0 +1,53 @@
+"""Slurm hostlist expressions (`node-[01-03,07],gpu7`) both ways, as `scontrol show hostnames` does."""
+
+from __future__ import annotations
+
+import re
+from itertools import groupby
+
+_TOKEN = re.compile(r"([^,\[]+)(?:\[([^\]]+)\])?([^,\[]*)")
+
+
+def expand_hostlist(expr: str) -> list[str]:
+    """`cpn-f13-03-[01-02],k10n26s01` -> ['cpn-f13-03-01', 'cpn-f13-03-02', 'k10n26s01']."""
+    if not expr or expr.strip() in ("None assigned", "(null)"):
+        return []
+    hosts: list[str] = []
+    pos = 0
+    while pos < len(expr):
+        m = _TOKEN.match(expr, pos)
+        if not m:
+            raise ValueError(f"bad hostlist expression {expr!r} at {pos}")
+        prefix, ranges, suffix = m.groups()
+        if ranges is None:
+            hosts.append(prefix + suffix)
+        else:
+            for part in ranges.split(","):
+                lo, _, hi = part.partition("-")
+                width = len(lo)
+                for n in range(int(lo), int(hi or lo) + 1):
+                    hosts.append(f"{prefix}{n:0{width}d}{suffix}")
+        pos = m.end()
+        if pos < len(expr) and expr[pos] == ",":
+            pos += 1
+    return hosts
+
+
+def compress_hostlist(hosts: list[str]) -> str:
+    """Inverse of expand_hostlist for names ending in a zero-padded number."""
+    parts = []
+    split = [re.match(r"(.*?)(\d+)$", h) for h in sorted(hosts)]
+    for prefix, group in groupby(split, key=lambda m: m.group(1) if m else None):
+        items = list(group)
+        if prefix is None or len(items) == 1:
+            parts.extend(m.string for m in items)
+            continue
+        width = len(items[0].group(2))
+        nums = [int(m.group(2)) for m in items]
+        runs, lo = [], nums[0]
+        for a, b in zip(nums, nums[1:] + [None]):
+            if b != a + 1:
+                runs.append(f"{lo:0{width}d}" + (f"-{a:0{width}d}" if a != lo else ""))
+                lo = b
+        parts.append(f"{prefix}[{','.join(runs)}]")
+    return ",".join(parts)
