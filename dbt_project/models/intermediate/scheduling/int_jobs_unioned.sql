@@ -1,0 +1,44 @@
+-- every scheduler job (Slurm and Kubernetes) in one shape, keyed like the telemetry allocation labels
+with slurm as (
+    select * from {{ ref('stg_scheduler__sacct_jobs') }}
+),
+
+kubernetes as (
+    select * from {{ ref('stg_scheduler__k8s_jobs') }}
+),
+
+unioned as (
+    select
+        'slurm' as allocation_source,
+        cluster,
+        scheduler_job_id,
+        team,
+        user_name,
+        job_name as run_id,
+        gpus::double as gpus,
+        gpu_type,
+        submitted_at,
+        started_at,
+        ended_at,
+        state,
+        node_names
+    from slurm
+    union all
+    select
+        'kubernetes' as allocation_source,
+        null as cluster,
+        scheduler_job_id,
+        team,
+        user_name,
+        run_id,
+        gpus,
+        gpu_product as gpu_type,
+        submitted_at,
+        started_at,
+        ended_at,
+        state,
+        node_names
+    from kubernetes
+)
+
+select * from unioned

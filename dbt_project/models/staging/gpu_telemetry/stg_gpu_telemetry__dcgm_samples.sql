@@ -1,0 +1,31 @@
+-- one row per GPU per scrape: the long exposition pivoted, units made canonical
+with source as (
+    select * from {{ source('gpu_telemetry', 'dcgm_samples') }}
+),
+
+pivoted as (
+    select
+        hostname as host_id,
+        gpu as gpu_index,
+        scraped_at as measured_at,
+        max(gpu_uuid) as gpu_uuid,
+        max(model_name) as gpu_model,
+        max(value) filter (where metric = 'DCGM_FI_DEV_GPU_UTIL') / 100.0 as gpu_util_ratio,
+        max(value) filter (where metric = 'DCGM_FI_DEV_MEM_COPY_UTIL') / 100.0 as mem_copy_util_ratio,
+        max(value) filter (where metric = 'DCGM_FI_PROF_SM_ACTIVE') as sm_active_ratio,
+        max(value) filter (where metric = 'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE') as tensor_active_ratio,
+        max(value) filter (where metric = 'DCGM_FI_PROF_DRAM_ACTIVE') as dram_active_ratio,
+        max(value) filter (where metric = 'DCGM_FI_DEV_FB_USED') * 1048576 as fb_used_bytes,
+        max(value) filter (where metric = 'DCGM_FI_DEV_FB_FREE') * 1048576 as fb_free_bytes,
+        max(value) filter (where metric = 'DCGM_FI_DEV_POWER_USAGE') as power_w,
+        max(value) filter (where metric = 'DCGM_FI_DEV_GPU_TEMP') as gpu_temp_c,
+        max(value) filter (where metric = 'DCGM_FI_DEV_XID_ERRORS')::integer as xid_error,
+        max(nullif(hpc_job, '')) as hpc_job_id,
+        max(nullif(pod, '')) as pod_name,
+        max(nullif(namespace, '')) as pod_namespace
+    from source
+    where gpu is not null
+    group by all
+)
+
+select * from pivoted

@@ -1,0 +1,11 @@
+with source as (
+    select * from {{ source('inventory', 'gpu_prices') }}
+),
+
+renamed as (
+    select gpu_model, list_usd_per_gpu_hour, effective_usd_per_gpu_hour
+    from source
+    {{ latest_partition_row('gpu_model') }}
+)
+
+select * from renamed

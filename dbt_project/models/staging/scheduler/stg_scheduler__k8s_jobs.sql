@@ -1,0 +1,53 @@
+-- one row per Kubernetes Job, state as of the newest export
+with source as (
+    select * from {{ source('scheduler', 'k8s_jobs') }}
+    where kind = 'Job'
+),
+
+extracted as (
+    select
+        metadata ->> '$.name' as scheduler_job_id,
+        metadata ->> '$.namespace' as k8s_namespace,
+        metadata ->> '$.labels."fleet.example.com/team"' as team,
+        metadata ->> '$.labels."fleet.example.com/user"' as user_name,
+        metadata ->> '$.labels."fleet.example.com/project"' as project,
+        metadata ->> '$.labels."fleet.example.com/model"' as model_name,
+        metadata ->> '$.labels."fleet.example.com/run-id"' as run_id,
+        metadata ->> '$.labels."fleet.example.com/workload"' as workload,
+        spec ->> '$.template.spec.priorityClassName' as priority_class,
+        spec ->> '$.template.spec.nodeSelector."nvidia.com/gpu.product"' as gpu_product,
+        coalesce(list_sum(list_transform(
+            json_extract_string(spec, '$.template.spec.containers[*].resources.limits."nvidia.com/gpu"'),
+            x -> try_cast(x as double)
+        )), 0) as gpus,
+        try_cast(metadata ->> '$.creationTimestamp' as timestamptz) as submitted_at,
+        try_cast(status ->> '$.startTime' as timestamptz) as started_at,
+        try_cast(coalesce(status ->> '$.completionTime', status ->> '$.conditions[0].lastTransitionTime') as timestamptz)
+            as ended_at,
+        status ->> '$.conditions[0].type' as condition_type,
+        status ->> '$.conditions[0].reason' as condition_reason,
+        try_cast(status ->> '$.active' as integer) as active_pods,
+        list_filter(string_split(coalesce(metadata ->> '$.annotations."fleet.example.com/nodes"', ''), ','), x -> x <> '')
+            as node_names,
+        partition_date,
+        source_file,
+        source_line
+    from source
+),
+
+final as (
+    select
+        * exclude (condition_type, condition_reason, active_pods, partition_date, source_file, source_line),
+        case
+            when condition_type = 'Complete' then 'COMPLETED'
+            when condition_type = 'Failed' and condition_reason = 'Preempted' then 'PREEMPTED'
+            when condition_type = 'Failed' and condition_reason = 'PodFailurePolicy' then 'NODE_FAIL'
+            when condition_type = 'Failed' then 'FAILED'
+            when started_at is not null then 'RUNNING'
+            else 'PENDING'
+        end as state
+    from extracted
+    {{ latest_partition_row('k8s_namespace, scheduler_job_id') }}
+)
+
+select * from final

@@ -1,0 +1,35 @@
+-- one row per Slurm job (steps dropped: they repeat the job's TRES), state as of the newest export
+with source as (
+    select * from {{ source('scheduler', 'sacct_jobs') }}
+),
+
+renamed as (
+    select
+        job_id as scheduler_job_id,
+        cluster,
+        partition as slurm_partition,
+        qos,
+        account as team,
+        user as user_name,
+        {{ slurm_time('submit') }} as submitted_at,
+        {{ slurm_time('start') }} as started_at,
+        {{ slurm_time('"end"') }} as ended_at,
+        {{ slurm_duration_s('elapsed') }} as elapsed_s,
+        split_part(state, ' ', 1) as state,
+        exit_code,
+        try_cast(n_nodes as integer) as n_nodes,
+        coalesce(
+            try_cast(nullif(regexp_extract(alloc_tres, 'gres/gpu=(\d+)', 1), '') as integer),
+            try_cast(nullif(regexp_extract(alloc_tres, 'gres/gpu:[^=,]+=(\d+)', 1), '') as integer),
+            try_cast(nullif(regexp_extract(req_tres, 'gres/gpu=(\d+)', 1), '') as integer),
+            0
+        ) as gpus,
+        nullif(regexp_extract(coalesce(nullif(alloc_tres, ''), req_tres), 'gres/gpu:([^=,]+)=', 1), '') as gpu_type,
+        node_names,
+        job_name
+    from source
+    where job_id not like '%.%'  -- steps: <job>.batch, <job>.extern, <job>.<n>
+    {{ latest_partition_row('cluster, job_id') }}
+)
+
+select * from renamed

@@ -1,0 +1,37 @@
+-- one row per lifecycle event; the fields an event type carries are pulled out of `attributes`
+with source as (
+    select * from {{ source('training', 'training_events') }}
+),
+
+renamed as (
+    select
+        run_id,
+        attempt,
+        scheduler_job_id,
+        cluster,
+        event,
+        timezone('UTC', ts) as event_at,
+        try_cast(attributes ->> '$.samples_new' as bigint) as samples_new,
+        try_cast(attributes ->> '$.samples_replayed' as bigint) as samples_replayed,
+        try_cast(attributes ->> '$.samples_total' as bigint) as samples_total,
+        attributes ->> '$.outcome' as outcome,
+        attributes ->> '$.failure_cause' as failure_cause,
+        attributes ->> '$.device' as device,
+        attributes ->> '$.final_state' as final_state,
+        try_cast(attributes ->> '$.model_version' as integer) as model_version,
+        attributes ->> '$.team' as team,
+        attributes ->> '$.user' as user_name,
+        attributes ->> '$.project' as project,
+        attributes ->> '$.model' as model_name,
+        attributes ->> '$.framework' as framework,
+        try_cast(attributes ->> '$.n_gpus' as integer) as n_gpus,
+        attributes ->> '$.gpu_model' as gpu_model,
+        try_cast(attributes ->> '$.xid' as integer) as xid_error,
+        attributes
+    from source
+    qualify row_number() over (
+        partition by run_id, attempt, event, ts order by partition_date desc, source_line
+    ) = 1
+)
+
+select * from renamed

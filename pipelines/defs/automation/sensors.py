@@ -1,0 +1,36 @@
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.automation.jobs import ingest_job, refresh_warehouse_job
+from pipelines.lib import settings
+
+
+def landed_state(landing: Path) -> dict[str, str]:
+    """Fingerprint per partition: the names, sizes and mtimes of its files (any change = re-load the day)."""
+    by_day: dict[str, list[str]] = {}
+    for f in sorted(landing.glob("*/dt=*/*")):
+        if f.is_file():
+            st = f.stat()
+            by_day.setdefault(f.parent.name[3:], []).append(f"{f.parent.parent.name}/{f.name}:{st.st_size}:{st.st_mtime_ns}")
+    return {day: hashlib.sha256("\n".join(items).encode()).hexdigest()[:16] for day, items in by_day.items()}
+
+
+@dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def landing_files_sensor(context: dg.SensorEvaluationContext):
+    """A new or changed file under data/landing/<table>/dt=DAY/ re-loads DAY (late files included)."""
+    seen = json.loads(context.cursor or "{}")
+    now = landed_state(settings.landing_dir())
+    for day, fingerprint in sorted(now.items()):
+        if seen.get(day) != fingerprint:
+            yield dg.RunRequest(run_key=f"{day}:{fingerprint}", partition_key=day)
+    context.update_cursor(json.dumps(now))
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job],
+                      request_job=refresh_warehouse_job, default_status=dg.DefaultSensorStatus.RUNNING)
+def refresh_after_ingest_sensor(context: dg.RunStatusSensorContext):
+    """Rebuild the models and republish after any day's ingest succeeds."""
+    return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")

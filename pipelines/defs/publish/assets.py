@@ -1,0 +1,20 @@
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.transform.assets import warehouse_dbt_assets
+from pipelines.lib import settings
+from pipelines.lib.publish import checkpoint, publish_copy
+
+MARTS = [k for k in warehouse_dbt_assets.keys if warehouse_dbt_assets.specs_by_key[k].group_name == "marts"]
+
+
+@dg.asset(deps=MARTS, group_name="publish", pool="duckdb_writer", kinds={"duckdb"},
+          description="Atomically replace data/warehouse.duckdb with a checkpointed copy of the working file.")
+def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        checkpoint(con)
+    target = settings.published_db()
+    counts = publish_copy(settings.work_db(), target)
+    context.log.info(f"published {target} ({len(counts)} tables and views)")
+    marts = {k: v for k, v in counts.items() if k.startswith("marts.")}
+    return dg.MaterializeResult(metadata={"path": str(target), "tables": len(counts), **marts})

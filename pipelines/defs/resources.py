@@ -1,0 +1,23 @@
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.transform.project import dbt_project
+from pipelines.lib import settings
+
+
+class LandingArea(dg.ConfigurableResource):
+    """The folder raw files arrive in: <path>/<table>/dt=YYYY-MM-DD/."""
+
+    path: str
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    work = settings.work_db()
+    work.parent.mkdir(parents=True, exist_ok=True)
+    return dg.Definitions(resources={
+        "duckdb": DuckDBResource(database=str(work)),
+        "dbt": DbtCliResource(project_dir=dbt_project()),
+        "landing": LandingArea(path=str(settings.landing_dir())),
+    })

@@ -1,0 +1,19 @@
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from pipelines.defs.transform.project import dbt_project
+from pipelines.defs.transform.translator import translator
+
+
+class DbtRunConfig(dg.Config):
+    full_refresh: bool = False
+
+
+def dbt_build_args(config: DbtRunConfig) -> list[str]:
+    return ["build", *(["--full-refresh"] if config.full_refresh else [])]
+
+
+@dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=translator, pool="duckdb_writer",
+            project=dbt_project())
+def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+    yield from dbt.cli(dbt_build_args(config), context=context).stream()

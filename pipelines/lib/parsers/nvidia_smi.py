@@ -1,0 +1,105 @@
+"""`nvidia-smi --query-gpu=... --format=csv[,nounits] [-l N]` output.
+
+The header names the queried fields with their unit in brackets (`memory.used [MiB]`); values repeat the unit
+(`1234 MiB`) unless `nounits` was given, and unsupported readings print as `[N/A]` or `[Not Supported]`.
+The timestamp is the host's local time as `YYYY/MM/DD HH:MM:SS.mmm`; staging applies the host time zone."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from .base import Parsed, read_lines, rejects, split_bad_encoding
+
+# query field -> (raw column, unit nvidia-smi documents for it, type)
+FIELDS = {
+    "timestamp": ("measured_at_local", None, "ts"),
+    "name": ("gpu_name", None, "str"),
+    "pci.bus_id": ("pci_bus_id", None, "str"),
+    "driver_version": ("driver_version", None, "str"),
+    "uuid": ("gpu_uuid", None, "str"),
+    "index": ("gpu", None, "int"),
+    "utilization.gpu": ("utilization_gpu_pct", "%", "float"),
+    "utilization.memory": ("utilization_memory_pct", "%", "float"),
+    "memory.total": ("memory_total_mib", "MiB", "float"),
+    "memory.used": ("memory_used_mib", "MiB", "float"),
+    "memory.free": ("memory_free_mib", "MiB", "float"),
+    "power.draw": ("power_draw_w", "W", "float"),
+    "temperature.gpu": ("temperature_gpu_c", None, "float"),
+}
+REQUIRED = ("timestamp", "uuid", "index", "utilization.gpu")
+NOT_A_READING = r"^\[(N/A|Not Supported|Unknown Error|Insufficient Permissions|GPU requires reset)\]$"
+SCHEMA = {"source_line": pl.Int64, "hostname": pl.String} | {
+    col: {"ts": pl.Datetime("ms"), "str": pl.String, "int": pl.Int64, "float": pl.Float64}[kind]
+    for col, _, kind in FIELDS.values()}
+
+
+class HeaderError(ValueError):
+    pass
+
+
+def _header(text: str) -> list[tuple[str, str | None]]:
+    fields = []
+    for name in (h.strip() for h in text.split(",")):
+        m = re.fullmatch(r"([a-z_.]+)(?: \[(.+)\])?", name)
+        if not m:
+            raise HeaderError(f"unrecognised header field {name!r}")
+        fields.append((m.group(1), m.group(2)))
+    missing = [f for f in REQUIRED if f not in {n for n, _ in fields}]
+    if missing:
+        raise HeaderError(f"header lacks required field(s) {', '.join(missing)}")
+    for name, unit in fields:
+        expected = FIELDS.get(name, (None, None, None))[1]
+        if unit is not None and expected is not None and unit != expected:
+            raise HeaderError(f"field {name} is in [{unit}], expected [{expected}]")
+    return fields
+
+
+def parse_nvidia_smi(path: Path, hostname: str) -> Parsed:
+    lines = read_lines(path)
+    lines, bad_enc = split_bad_encoding(lines)
+    lines = lines.filter(pl.col("text").str.strip_chars() != "")
+    if lines.is_empty():
+        return Parsed(pl.DataFrame(schema=SCHEMA), bad_enc)
+    try:
+        fields = _header(lines["text"][0])
+    except HeaderError as e:
+        return Parsed(pl.DataFrame(schema=SCHEMA), pl.concat([bad_enc, rejects(lines, "bad_header", str(e))]))
+    body = lines.slice(1).filter(~pl.col("text").str.starts_with("timestamp"))  # -l repeats no header, tolerate it
+    cells = body.with_columns(cells=pl.col("text").str.split(","))
+    wrong = cells.filter(pl.col("cells").list.len() != len(fields))
+    cells = cells.filter(pl.col("cells").list.len() == len(fields))
+    cols = []
+    for i, (name, unit) in enumerate(fields):
+        if name not in FIELDS:
+            continue  # queried but not part of the canonical table
+        col, _, kind = FIELDS[name]
+        cell = pl.col("cells").list.get(i).str.strip_chars()
+        if unit:
+            cell = cell.str.strip_suffix(" " + unit)
+        cell = pl.when(cell.str.contains(NOT_A_READING)).then(None).otherwise(cell)
+        if kind == "ts":
+            cell = cell.str.to_datetime("%Y/%m/%d %H:%M:%S%.3f", strict=False, time_unit="ms")
+        elif kind in ("int", "float"):
+            cell = cell.cast(pl.Int64 if kind == "int" else pl.Float64, strict=False)
+        cols.append(cell.alias(col))
+        cols.append(pl.col("cells").list.get(i).str.strip_chars().alias(f"_{col}"))
+    typed = cells.with_columns(cols)
+    bad_cells = pl.lit(False)
+    problems = []
+    for col, _, kind in FIELDS.values():
+        if kind != "str" and col in typed.columns:
+            broken = pl.col(col).is_null() & ~pl.col(f"_{col}").str.contains(NOT_A_READING)
+            bad_cells = bad_cells | broken
+            problems.append(pl.when(broken).then(pl.lit(col)))
+    with_problem = typed.with_columns(problem=pl.concat_str(problems, separator=",", ignore_nulls=True))
+    broken = with_problem.filter(bad_cells)
+    good = typed.filter(~bad_cells).with_columns(hostname=pl.lit(hostname))
+    for col, dtype in SCHEMA.items():
+        if col not in good.columns:
+            good = good.with_columns(pl.lit(None, dtype).alias(col))
+    out = [bad_enc, rejects(wrong, "field_count", f"expected {len(fields)} comma-separated fields"),
+           rejects(broken, "bad_value", pl.format("unparseable value in {}", "problem"))]
+    return Parsed(good.select(list(SCHEMA)).cast(SCHEMA), pl.concat(out))

@@ -1,0 +1,66 @@
+"""Slurm `sacct --parsable2` (`-P`) output: pipe-separated, with a header line unless `--noheader` was given,
+in which case the field order of XDMoD's Slurm shredder is assumed. Values are kept as Slurm prints them
+(`Unknown`/`None` times, `[DD-]HH:MM:SS` elapsed, TRES strings); staging interprets them. Job steps
+(`123.batch`, `123.0`) are kept as rows and flagged in staging, so they cannot double-count GPU-hours."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from ..hostlist import expand_hostlist
+from .base import Parsed, read_lines, rejects, split_bad_encoding
+
+XDMOD_ORDER = ["JobID", "JobIDRaw", "Cluster", "Partition", "QOS", "Account", "Group", "GID", "User", "UID",
+               "Submit", "Eligible", "Start", "End", "Elapsed", "ExitCode", "State", "NNodes", "NCPUS",
+               "ReqCPUS", "ReqMem", "ReqTRES", "AllocTRES", "Timelimit", "NodeList", "JobName"]
+REQUIRED = ["JobID", "Cluster", "Account", "User", "Submit", "Start", "End", "State", "AllocTRES", "NodeList"]
+COLUMNS = {name: re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower() for name in XDMOD_ORDER}
+SCHEMA = {"source_line": pl.Int64} | {c: pl.String for c in COLUMNS.values()} | {"node_names": pl.List(pl.String)}
+SLURM_TIME = r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}|Unknown|None|)$"
+
+
+def parse_sacct(path: Path) -> Parsed:
+    lines = read_lines(path)
+    lines, bad_enc = split_bad_encoding(lines)
+    lines = lines.filter(pl.col("text").str.strip_chars() != "")
+    if lines.is_empty():
+        return Parsed(pl.DataFrame(schema=SCHEMA), bad_enc)
+    first = lines["text"][0].split("|")
+    if "JobID" in first:
+        header, body = first, lines.slice(1)
+        missing = [f for f in REQUIRED if f not in header]
+        if missing:
+            msg = f"header lacks required field(s) {', '.join(missing)}"
+            return Parsed(pl.DataFrame(schema=SCHEMA), pl.concat([bad_enc, rejects(lines, "missing_column", msg)]))
+    else:
+        header, body = XDMOD_ORDER, lines
+    cells = body.with_columns(cells=pl.col("text").str.split("|"))
+    wrong = cells.filter(pl.col("cells").list.len() != len(header))
+    cells = cells.filter(pl.col("cells").list.len() == len(header))
+    frame = cells.with_columns(
+        pl.col("cells").list.get(i).alias(COLUMNS.get(name, name.lower())) for i, name in enumerate(header)
+        if name in COLUMNS)
+    for col in COLUMNS.values():
+        if col not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(col))
+    bad_time = ~(pl.col("submit").str.contains(SLURM_TIME) & pl.col("start").str.contains(SLURM_TIME)
+                 & pl.col("end").str.contains(SLURM_TIME))
+    bad_times = frame.filter(bad_time)
+    frame = frame.filter(~bad_time)
+    nodes, bad_nodes = [], []
+    for line, expr in zip(frame["source_line"], frame["node_list"]):
+        try:
+            nodes.append(expand_hostlist(expr or ""))
+        except ValueError:
+            nodes.append(None)
+            bad_nodes.append(line)
+    frame = frame.with_columns(node_names=pl.Series(nodes, dtype=pl.List(pl.String)))
+    bad_list = frame.filter(pl.col("source_line").is_in(bad_nodes))
+    frame = frame.filter(~pl.col("source_line").is_in(bad_nodes))
+    out = [bad_enc, rejects(wrong, "field_count", f"expected {len(header)} |-separated fields"),
+           rejects(bad_times, "bad_timestamp", "Submit/Start/End is not YYYY-MM-DDTHH:MM:SS, Unknown or None"),
+           rejects(bad_list, "bad_nodelist", pl.format("cannot expand NodeList {}", "node_list"))]
+    return Parsed(frame.select(list(SCHEMA)).cast(SCHEMA), pl.concat(out))

@@ -1,0 +1,53 @@
+"""Publish the working DuckDB file as the analysts' file with an atomic replace.
+
+Readers open data/warehouse.duckdb read-only. We never write to it: the working file is checkpointed,
+copied beside the published file, verified by opening the copy, and renamed over it. A reader holding the
+old file keeps its consistent version; the next open sees the new one; a crash leaves the old one intact."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("checkpoint")
+
+
+def publish_copy(work: Path, published: Path) -> dict[str, int]:
+    """Copy `work` (closed and checkpointed by the caller) over `published`; returns rows per schema.table."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(work, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        counts = table_row_counts(tmp)
+        os.replace(tmp, published)
+        dir_fd = os.open(published.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return counts
+
+
+def table_row_counts(path: Path) -> dict[str, int]:
+    """Open a warehouse file read-only and count the rows of every table and view (also proves it opens)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() order by 1, 2").fetchall()
+        return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in names}
+
+
+def open_published(path: Path) -> duckdb.DuckDBPyConnection:
+    """How analysts and the project's helpers open the warehouse: read-only, UTC."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("set TimeZone = 'UTC'")  # not in connect(): the built-in ICU extension loads after it
+    return con

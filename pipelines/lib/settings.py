@@ -1,0 +1,28 @@
+"""Where the project keeps its files. Environment variables override; defaults live under the repo's data/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT_DIR = ROOT / "dbt_project"
+FIRST_PARTITION = "2016-01-01"  # early enough for the public traces (Philly 2017) as well as the simulator
+
+
+def _path(var: str, default: str) -> Path:
+    return Path(os.getenv(var) or ROOT / default).resolve()
+
+
+def landing_dir() -> Path:
+    return _path("LANDING_DIR", "data/landing")
+
+
+def work_db() -> Path:
+    """The pipeline's own DuckDB file: the only file it writes to."""
+    return _path("WAREHOUSE_WORK_PATH", "data/work/warehouse.duckdb")
+
+
+def published_db() -> Path:
+    """What analysts and BI tools open, read-only; replaced atomically by the publish asset."""
+    return _path("WAREHOUSE_PATH", "data/warehouse.duckdb")
