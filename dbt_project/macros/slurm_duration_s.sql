@@ -5,9 +5,9 @@
         + list_reduce(
             list_transform(
                 string_split(regexp_replace({{ col }}, '^\d+-', ''), ':'),
-                x -> try_cast(x as double)
+                lambda x: try_cast(x as double)
             ),
-            (acc, x) -> acc * 60 + x
+            lambda acc, x: acc * 60 + x
         )
     end
 {%- endmacro %}

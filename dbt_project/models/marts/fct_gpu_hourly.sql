@@ -16,11 +16,16 @@ deployments as (
     select * from {{ ref('stg_registry__serving_deployments') }}
 ),
 
+samples as (
+    select * from {{ ref('int_gpu_samples_unioned') }}
+),
+
+-- whole UTC days from the first to the last day with any GPU sample
 telemetry_window as (
     select
-        min(date_trunc('day', hour_at)) as window_start,
-        max(date_trunc('day', hour_at)) + interval 1 day as window_end
-    from telemetry
+        min(measured_at)::date::timestamptz as window_start,
+        max(measured_at)::date::timestamptz + interval 1 day as window_end
+    from samples
 ),
 
 gpus as (

@@ -32,7 +32,7 @@ FIELDS = {
 REQUIRED = ("timestamp", "uuid", "index", "utilization.gpu")
 NOT_A_READING = r"^\[(N/A|Not Supported|Unknown Error|Insufficient Permissions|GPU requires reset)\]$"
 SCHEMA = {"source_line": pl.Int64, "hostname": pl.String} | {
-    col: {"ts": pl.Datetime("ms"), "str": pl.String, "int": pl.Int64, "float": pl.Float64}[kind]
+    col: {"ts": pl.Datetime("us"), "str": pl.String, "int": pl.Int64, "float": pl.Float64}[kind]
     for col, _, kind in FIELDS.values()}
 
 
@@ -81,7 +81,7 @@ def parse_nvidia_smi(path: Path, hostname: str) -> Parsed:
             cell = cell.str.strip_suffix(" " + unit)
         cell = pl.when(cell.str.contains(NOT_A_READING)).then(None).otherwise(cell)
         if kind == "ts":
-            cell = cell.str.to_datetime("%Y/%m/%d %H:%M:%S%.3f", strict=False, time_unit="ms")
+            cell = cell.str.to_datetime("%Y/%m/%d %H:%M:%S%.3f", strict=False, time_unit="us")
         elif kind in ("int", "float"):
             cell = cell.cast(pl.Int64 if kind == "int" else pl.Float64, strict=False)
         cols.append(cell.alias(col))

@@ -38,7 +38,7 @@ class FleetConfig:
     push_buffer_hosts: int = 1  # inference hosts held back for deploy pushes
     teams: int = 4
     users_per_team: int = 4
-    jobs_per_day: int = 70
+    jobs_per_day: int = 120
     mtbf_gpu_hours: float = 1500.0  # infra failures, per GPU
     user_failure_rate: float = 0.12  # share of attempts that crash on a user bug
     deployed_models: int = 8

@@ -53,7 +53,11 @@ def generate_jobs(cfg: FleetConfig, rng: np.random.Generator, hosts: list[Host],
     hour_w = np.array([0.3] * 7 + [1.0, 1.6, 2.0, 2.0, 1.8, 1.2, 1.8, 2.0, 2.0, 1.8, 1.4, 1.0] + [0.5] * 5)
     days = rng.integers(0, cfg.days, n)
     hours = rng.choice(24, n, p=hour_w / hour_w.sum())
-    submits = np.sort(days * 86400 + hours * 3600 + rng.integers(0, 3600, n))
+    submits = days * 86400 + hours * 3600 + rng.integers(0, 3600, n)
+    # the fleet does not start empty: a backlog submitted in the hours before the window
+    backlog = rng.integers(-8 * 3600, 0, cfg.jobs_per_day // 3)
+    submits = np.sort(np.concatenate([backlog, submits]))
+    n = submits.size
     for i, submit in enumerate(submits):
         user = users[int(rng.integers(len(users)))]
         team = org.users[user]
@@ -87,7 +91,7 @@ class Scheduler:
     def run(self) -> None:
         pending = sorted(self.jobs, key=lambda j: j.submit)
         k = 0
-        for t in range(0, self.cfg.horizon_s, STEP_S):
+        for t in range(0, self.cfg.horizon_s, STEP_S):  # jobs submitted before 0 are queued at 0
             self._finish(t)
             self._outages(t)
             while k < len(pending) and pending[k].submit <= t:

@@ -1,7 +1,8 @@
 -- GPU x hour: how long telemetry covered the GPU, what held it, and time-weighted readings.
 -- A sample stands for the time until the next sample, capped at telemetry_gap_factor x the GPU's median
 -- gap that day (a longer silence is a gap: host down or exporter dead). Intervals that cross the hour
--- boundary are split, so every second lands in exactly one hour.
+-- boundary are split, so every second lands in exactly one hour. Durations are integer microseconds until
+-- the final division, so an hour fully covered sums to exactly 3600 s.
 with samples as (
     select * from {{ ref('int_gpu_samples_unioned') }}
 ),
@@ -13,22 +14,23 @@ deployments as (
 gaps as (
     select
         *,
-        epoch(lead(measured_at) over (partition by host_id, gpu_index order by measured_at) - measured_at) as gap_s
+        epoch_us(lead(measured_at) over (partition by host_id, gpu_index order by measured_at))
+            - epoch_us(measured_at) as gap_us
     from samples
 ),
 
 typical as (
-    select host_id, gpu_index, measured_at::date as sample_date, median(gap_s) as typical_gap_s
+    select host_id, gpu_index, measured_at::date as sample_date, median(gap_us) as typical_gap_us
     from gaps
-    where gap_s > 0
+    where gap_us > 0
     group by all
 ),
 
 covered as (
     select
         gaps.*,
-        coalesce(least(coalesce(gaps.gap_s, typical.typical_gap_s),
-                       {{ var('telemetry_gap_factor') }} * typical.typical_gap_s, 3600), 0) as covered_s
+        coalesce(least(coalesce(gaps.gap_us, typical.typical_gap_us),
+                       {{ var('telemetry_gap_factor') }} * typical.typical_gap_us, 3600e6), 0)::bigint as covered_us
     from gaps
     left join typical
         on gaps.host_id = typical.host_id
@@ -63,21 +65,21 @@ bounded as (
     select
         *,
         date_trunc('hour', measured_at) as start_hour_at,
-        epoch(date_trunc('hour', measured_at) + interval 1 hour - measured_at) as left_in_hour_s
+        epoch_us(date_trunc('hour', measured_at) + interval 1 hour) - epoch_us(measured_at) as left_in_hour_us
     from allocated
 ),
 
 pieces as (
-    select *, start_hour_at as hour_at, least(covered_s, left_in_hour_s) as piece_s
+    select *, start_hour_at as hour_at, least(covered_us, left_in_hour_us) as piece_us
     from bounded
     union all
-    select *, start_hour_at + interval 1 hour as hour_at, covered_s - left_in_hour_s as piece_s
+    select *, start_hour_at + interval 1 hour as hour_at, covered_us - left_in_hour_us as piece_us
     from bounded
-    where covered_s > left_in_hour_s
+    where covered_us > left_in_hour_us
 ),
 
 by_allocation as (
-    select host_id, gpu_index, hour_at, allocation_id, allocation_source, sum(piece_s) as held_s
+    select host_id, gpu_index, hour_at, allocation_id, allocation_source, sum(piece_us) as held_us
     from pieces
     where allocation_id is not null
     group by all
@@ -88,9 +90,9 @@ main_allocation as (
         host_id,
         gpu_index,
         hour_at,
-        arg_max(allocation_id, held_s) as allocation_id,
-        arg_max(allocation_source, held_s) as allocation_source,
-        sum(held_s) as allocated_s,
+        arg_max(allocation_id, held_us) as allocation_id,
+        arg_max(allocation_source, held_us) as allocation_source,
+        sum(held_us) / 1e6 as allocated_s,
         count(*) as allocations
     from by_allocation
     group by all
@@ -104,23 +106,23 @@ readings as (
         any_value(gpu_uuid) as gpu_uuid,
         any_value(gpu_model) as telemetry_gpu_model,
         any_value(source_format) as source_format,
-        sum(piece_s) as observed_s,
-        sum(gpu_util_ratio * piece_s) / nullif(sum(piece_s) filter (where gpu_util_ratio is not null), 0)
+        sum(piece_us) / 1e6 as observed_s,
+        sum(gpu_util_ratio * piece_us) / nullif(sum(piece_us) filter (where gpu_util_ratio is not null), 0)
             as gpu_util_ratio,
-        sum(sm_active_ratio * piece_s) / nullif(sum(piece_s) filter (where sm_active_ratio is not null), 0)
+        sum(sm_active_ratio * piece_us) / nullif(sum(piece_us) filter (where sm_active_ratio is not null), 0)
             as sm_active_ratio,
-        sum(tensor_active_ratio * piece_s)
-            / nullif(sum(piece_s) filter (where tensor_active_ratio is not null), 0) as tensor_active_ratio,
-        sum(dram_active_ratio * piece_s) / nullif(sum(piece_s) filter (where dram_active_ratio is not null), 0)
+        sum(tensor_active_ratio * piece_us)
+            / nullif(sum(piece_us) filter (where tensor_active_ratio is not null), 0) as tensor_active_ratio,
+        sum(dram_active_ratio * piece_us) / nullif(sum(piece_us) filter (where dram_active_ratio is not null), 0)
             as dram_active_ratio,
-        sum(fb_used_bytes * piece_s) / nullif(sum(piece_s) filter (where fb_used_bytes is not null), 0)
+        sum(fb_used_bytes * piece_us) / nullif(sum(piece_us) filter (where fb_used_bytes is not null), 0)
             as fb_used_bytes,
-        sum(power_w * piece_s) / nullif(sum(piece_s) filter (where power_w is not null), 0) as power_w,
-        sum(power_w * piece_s) / 3600.0 as energy_wh,
+        sum(power_w * piece_us) / nullif(sum(piece_us) filter (where power_w is not null), 0) as power_w,
+        sum(power_w * piece_us) / 3600e6 as energy_wh,
         max(gpu_temp_c) as max_gpu_temp_c,
         max(xid_error) filter (where xid_error > 0) as xid_error
     from pieces
-    where piece_s > 0
+    where piece_us > 0
     group by all
 ),
 

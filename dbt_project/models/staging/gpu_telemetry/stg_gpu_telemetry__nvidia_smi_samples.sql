@@ -7,7 +7,7 @@ renamed as (
     select
         hostname as host_id,
         gpu as gpu_index,
-        timezone('{{ var("nvidia_smi_timezone") }}', measured_at_local) as measured_at,
+        timezone('{{ var("nvidia_smi_timezone") }}', measured_at_local::timestamp)::timestamptz as measured_at,
         gpu_uuid,
         gpu_name as gpu_model,
         utilization_gpu_pct / 100.0 as gpu_util_ratio,

@@ -10,7 +10,7 @@ renamed as (
         model_version,
         cluster,
         host as host_id,
-        list_transform(string_split(gpu_indices, ';'), x -> x::integer) as gpu_indices,
+        list_transform(string_split(gpu_indices, ';'), lambda x: x::integer) as gpu_indices,
         timezone('UTC', started_at) as started_at,
         timezone('UTC', ended_at) as ended_at
     from source

@@ -18,7 +18,7 @@ extracted as (
         spec ->> '$.template.spec.nodeSelector."nvidia.com/gpu.product"' as gpu_product,
         coalesce(list_sum(list_transform(
             json_extract_string(spec, '$.template.spec.containers[*].resources.limits."nvidia.com/gpu"'),
-            x -> try_cast(x as double)
+            lambda x: try_cast(x as double)
         )), 0) as gpus,
         try_cast(metadata ->> '$.creationTimestamp' as timestamptz) as submitted_at,
         try_cast(status ->> '$.startTime' as timestamptz) as started_at,
@@ -27,7 +27,7 @@ extracted as (
         status ->> '$.conditions[0].type' as condition_type,
         status ->> '$.conditions[0].reason' as condition_reason,
         try_cast(status ->> '$.active' as integer) as active_pods,
-        list_filter(string_split(coalesce(metadata ->> '$.annotations."fleet.example.com/nodes"', ''), ','), x -> x <> '')
+        list_filter(string_split(coalesce(metadata ->> '$.annotations."fleet.example.com/nodes"', ''), ','), lambda x: x <> '')
             as node_names,
         partition_date,
         source_file,
