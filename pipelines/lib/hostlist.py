@@ -36,11 +36,11 @@ def expand_hostlist(expr: str) -> list[str]:
 def compress_hostlist(hosts: list[str]) -> str:
     """Inverse of expand_hostlist for names ending in a zero-padded number."""
     parts = []
-    split = [re.match(r"(.*?)(\d+)$", h) for h in sorted(hosts)]
-    for prefix, group in groupby(split, key=lambda m: m.group(1) if m else None):
-        items = list(group)
-        if prefix is None or len(items) == 1:
-            parts.extend(m.string for m in items)
+    named = [(h, re.match(r"(.*?)(\d+)$", h)) for h in sorted(hosts)]
+    for prefix, group in groupby(named, key=lambda hm: hm[1].group(1) if hm[1] else hm[0]):
+        items = [m for _, m in group]
+        if items[0] is None or len(items) == 1:
+            parts.append(items[0].string if items[0] else prefix)
             continue
         width = len(items[0].group(2))
         nums = [int(m.group(2)) for m in items]

@@ -20,7 +20,8 @@ from .serving import build_serving, diurnal, lifecycle_from_training, request_ti
 from .telemetry import host_samples, occupancy_by_gpu
 
 FAILURE_STATE = {"failed_infra": ("NODE_FAIL", "0:0"), "failed_user": ("FAILED", "1:0"),
-                 "preempted": ("PREEMPTED", "0:0"), "completed": ("COMPLETED", "0:0")}
+                 "preempted": ("PREEMPTED", "0:0"), "drained": ("PREEMPTED", "0:0"),
+                 "completed": ("COMPLETED", "0:0")}
 
 
 class Landing:
@@ -224,9 +225,11 @@ def _write_training_events(cfg, out: Landing, jobs, registered) -> None:
                         done = {"ckpt": "checkpoint_saved"}.get(s.phase, f"{name}_finished")
                         emit(s.t1, job, a, done, **({"samples_total": round(s.samples0)} if s.phase == "ckpt" else extra))
             if a.end <= cfg.horizon_s and (a.outcome != "completed" or a.end < cfg.horizon_s):
-                cause = {"failed_infra": "infra", "failed_user": "user", "preempted": "preemption"}.get(a.outcome)
+                cause = {"failed_infra": "infra", "failed_user": "user", "preempted": "preemption",
+                         "drained": "maintenance"}.get(a.outcome)
                 xid = {"xid": 79} if a.outcome == "failed_infra" else {}
-                emit(a.end, job, a, "attempt_ended", outcome=a.outcome.split("_")[0], failure_cause=cause, **xid)
+                outcome = {"drained": "preempted"}.get(a.outcome, a.outcome.split("_")[0])
+                emit(a.end, job, a, "attempt_ended", outcome=outcome, failure_cause=cause, **xid)
                 if a.outcome == "completed" and not a.publish_on_gpu:
                     emit(a.end + 30, job, a, "publish_started", device="cpu")
                     emit(a.end + 630, job, a, "publish_finished", device="cpu")

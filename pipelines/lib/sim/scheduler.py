@@ -141,7 +141,7 @@ class Scheduler:
                 if t - STEP_S < start <= t:
                     for job, a in list(self.running):
                         if any(h == host.host_id for h, _ in a.placement):
-                            self._interrupt(job, a, start, "failed_infra" if kind == "unplanned" else "preempted")
+                            self._interrupt(job, a, start, "failed_infra" if kind == "unplanned" else "drained")
 
     def _interrupt(self, job: Job, a: Attempt, t: int, outcome: str) -> None:
         cut(a, t, outcome)

@@ -34,7 +34,7 @@ class Attempt:
     placement: list[tuple[str, int]]  # (host_id, gpu_index)
     segments: list[Segment] = field(default_factory=list)
     end: int = 0
-    outcome: str = "completed"  # completed | failed_infra | failed_user | preempted
+    outcome: str = "completed"  # completed | failed_infra | failed_user | preempted | drained (maintenance)
     publish_on_gpu: bool = True
     submitted: int = 0  # when this submission entered the queue
     high_water0: float = 0.0  # samples consumed by earlier attempts: re-consuming up to here is replay

@@ -1,0 +1,66 @@
+"""The code location: what Dagster loads, and that it wires up the way the warehouse needs."""
+
+import subprocess
+
+import dagster as dg
+import pytest
+from dagster_dbt import get_asset_keys_by_output_name_for_source
+
+from pipelines.lib import settings
+from pipelines.lib.sources import SOURCES
+
+
+@pytest.fixture(scope="module")
+def defs(project_env):
+    from pipelines.definitions import defs as load
+
+    return load()
+
+
+@pytest.fixture(scope="module")
+def dbt_assets():
+    from pipelines.defs.transform.assets import warehouse_dbt_assets
+
+    return warehouse_dbt_assets
+
+
+def test_every_raw_source_has_an_ingest_asset_keyed_like_its_dbt_source(defs, dbt_assets):
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    dbt_source_keys = set()
+    for name in {s.source for s in SOURCES}:
+        dbt_source_keys |= set(get_asset_keys_by_output_name_for_source([dbt_assets], name).values())
+    ingest_keys = {dg.AssetKey(s.key) for s in SOURCES}
+    assert ingest_keys == dbt_source_keys  # every dbt source table is loaded by exactly one ingest asset
+    assert ingest_keys <= keys
+
+
+def test_every_writer_is_in_the_single_writer_pool(defs):
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.pools == {"duckdb_writer"}, key
+
+
+def test_layers_lineage_jobs_schedule_and_sensors(defs):
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert {"ingest", "staging", "intermediate", "marts", "publish"} <= groups
+    mart = graph.get(dg.AssetKey(["marts", "fct_gpu_hourly"]))
+    assert mart.group_name == "marts"
+    upstream = graph.get(dg.AssetKey(["staging", "stg_gpu_telemetry__dcgm_samples"])).parent_keys
+    assert upstream == {dg.AssetKey(["gpu_telemetry", "dcgm_samples"])}
+    assert dg.AssetKey(["marts", "fct_gpu_hourly"]) in graph.get(dg.AssetKey("published_warehouse")).parent_keys
+    assert defs.resolve_job_def("ingest_day_job").partitions_def is not None
+    assert defs.resolve_job_def("refresh_warehouse_job")
+    schedule = defs.resolve_schedule_def("ingest_day_job_schedule")
+    assert schedule.cron_schedule == "30 0 * * *"
+    assert {s.name for s in defs.sensors} >= {"landing_files_sensor", "refresh_after_ingest_sensor"}
+    checks = defs.resolve_asset_graph().asset_check_keys
+    assert any(c.asset_key == dg.AssetKey(["marts", "fct_gpu_hourly"]) for c in checks)  # dbt tests become asset checks
+
+
+def test_dagster_definitions_validate_on_the_workspace(project_env):
+    out = subprocess.run(["dagster", "definitions", "validate", "-w", "workspace.yaml"], cwd=settings.ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -1,0 +1,80 @@
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from conftest import FIXTURES
+from pipelines.lib.parsers.dcgm import parse_dcgm
+from pipelines.lib.sources import BY_TABLE
+
+AT = datetime(2024, 1, 1, tzinfo=timezone.utc)
+DATADOG = FIXTURES / "dcgm" / "datadog_integrations_core_dcgm_fixture_excerpt.prom.txt"
+README = FIXTURES / "dcgm" / "dcgm_exporter_readme_examples.prom.txt"
+
+
+def sample_lines(path: Path) -> int:
+    return sum(1 for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
+
+
+def test_datadog_capture_parses_both_exporter_generations():
+    parsed = parse_dcgm(DATADOG, scraped_at=AT)
+    assert parsed.rejects.is_empty()
+    assert parsed.rows.height == sample_lines(DATADOG)
+    assert set(parsed.rows["hostname"]) == {"424773df46e0", "551bdf382151"}  # `Hostname` label
+    assert set(parsed.rows["model_name"]) == {"Tesla T4"}
+    power = parsed.rows.filter(pl.col("metric") == "DCGM_FI_DEV_POWER_USAGE")
+    assert power["value"].to_list() == [8.969]
+    fb_free = parsed.rows.filter(pl.col("metric") == "DCGM_FI_DEV_FB_FREE")["value"].to_list()
+    assert fb_free == [15109.0]
+    assert parsed.rows["scraped_at"].unique().to_list() == [AT]  # no sample timestamps: the file's scrape time
+
+
+def test_readme_examples_quarantine_sentinels_and_non_prometheus_lines():
+    parsed = parse_dcgm(README, scraped_at=AT, default_host="readme-host")
+    reasons = dict(parsed.rejects.group_by("reason").len().iter_rows())
+    # three MEMORY_TEMP lines carry the DCGM blank value; two lines are the README's CSV metric list
+    assert reasons == {"dcgm_blank_sentinel": 3, "unparseable_line": 2}
+    assert parsed.lines_read == sample_lines(README)
+    # 2020 exporter: labels separated by spaces, not commas
+    assert parsed.rows.filter(pl.col("gpu_uuid").is_null()).is_empty()
+    assert set(parsed.rows["hostname"]) == {"readme-host"}
+    sentinel = parsed.rejects.filter(pl.col("reason") == "dcgm_blank_sentinel")
+    assert sentinel["raw_text"].str.contains("DCGM_FI_DEV_MEMORY_TEMP").all()
+    assert sentinel["source_line"].to_list() == sorted(sentinel["source_line"].to_list())
+
+
+def test_sample_timestamps_labels_and_bad_values(tmp_path):
+    f = tmp_path / "gpu-node-7.prom"
+    f.write_text(
+        "# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).\n"
+        "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n"
+        'DCGM_FI_DEV_GPU_UTIL{gpu="3",UUID="GPU-x",modelName="NVIDIA H100 80GB HBM3",hostname="n7",'
+        'container="trainer",namespace="team-a",pod="job-1-worker-0"} 87 1740960000829\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="3",UUID="GPU-x",hostname="n7"} NaN 1740960060829\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="3",UUID="GPU-x",hostname="n7"} abc 1740960060829\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="3",UUID="GPU-x",hostname="n7"} 12\n'
+        "not a metric line at all {\n")
+    parsed = parse_dcgm(f)
+    row = parsed.rows.row(0, named=True)
+    assert row["hostname"] == "n7" and row["gpu"] == 3 and row["pod"] == "job-1-worker-0"
+    assert row["scraped_at"] == datetime(2025, 3, 3, 0, 0, 0, 829000, tzinfo=timezone.utc)
+    assert dict(parsed.rejects.select("source_line", "reason").iter_rows()) == {
+        4: "non_finite_value", 5: "bad_value", 6: "missing_timestamp", 7: "unparseable_line"}
+    assert parsed.lines_read == 5
+
+
+def test_scrape_time_comes_from_the_file_name(tmp_path):
+    f = tmp_path / "node-3_20250303T120000Z.prom"
+    f.write_text('DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-y"} 50\n')
+    rows = BY_TABLE["dcgm_samples"].parse(f).rows
+    assert rows["scraped_at"].to_list() == [datetime(2025, 3, 3, 12, tzinfo=timezone.utc)]
+    assert rows["hostname"].to_list() == ["node-3"]
+
+
+def test_invalid_utf8_is_quarantined_with_its_line(tmp_path):
+    f = tmp_path / "h.prom"
+    f.write_bytes(b'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="a",Hostname="h"} 1 1700000000000\n'
+                  b'DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="\xff\xfe",Hostname="h"} 1 1700000000000\n')
+    parsed = parse_dcgm(f)
+    assert parsed.rows.height == 1
+    assert parsed.rejects.select("source_line", "reason").rows() == [(2, "invalid_utf8")]

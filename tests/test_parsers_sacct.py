@@ -1,0 +1,69 @@
+import polars as pl
+import pytest
+
+from conftest import FIXTURES
+from pipelines.lib.hostlist import compress_hostlist, expand_hostlist
+from pipelines.lib.parsers.sacct import parse_sacct
+
+
+def test_xdmod_unit_log_without_header():
+    parsed = parse_sacct(FIXTURES / "slurm" / "xdmod_unit_accounting-logs.log")
+    assert parsed.rejects.is_empty()
+    assert parsed.rows["job_id"].to_list() == ["4103947", "4107166", "4107219", "5692623"]
+    gpu_job = parsed.rows.filter(pl.col("job_id") == "5692623").row(0, named=True)
+    assert gpu_job["alloc_tres"] == "gres/gpu=2" and gpu_job["req_tres"] == ""
+    assert gpu_job["eligible"] == "Unknown"
+    assert gpu_job["node_names"] == ["cpn-k16-35-01", "cpn-k16-37-01"]
+    cancelled = parsed.rows.filter(pl.col("job_id") == "4107166").row(0, named=True)
+    assert cancelled["state"] == "CANCELLED by 102216"
+    big = parsed.rows.filter(pl.col("job_id") == "4103947").row(0, named=True)
+    assert len(big["node_names"]) == 32 and big["n_nodes"] == "32"  # the NodeList expands to NNodes hosts
+
+
+def test_job_arrays_keep_their_ids():
+    parsed = parse_sacct(FIXTURES / "slurm" / "xdmod_unit_accounting-logs-with-job-arrays.log")
+    assert parsed.rejects.is_empty()
+    assert "4103947_[9-11,20]" in parsed.rows["job_id"].to_list()
+    assert set(parsed.rows["job_id_raw"]) == {"4103947"}
+
+
+def test_real_phillips_log(traces):
+    parsed = parse_sacct(traces / "samples" / "slurm" / "xdmod_phillips_sacct_parsable2.log.gz")
+    assert parsed.lines_read == 4285  # the README's line count
+    assert parsed.rejects.is_empty()
+    gpu_jobs = parsed.rows.filter(pl.col("alloc_tres").str.contains("gres/gpu"))["job_id"].unique()
+    assert sorted(gpu_jobs) == ["163485", "196835"]  # "Only 2 jobs carry gres/gpu in AllocTRES"
+
+
+def test_header_mode_missing_column_and_bad_lines(tmp_path):
+    f = tmp_path / "sacct.txt"
+    f.write_text("JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
+                 "7|c|t|u|2025-01-01T00:00:00|Unknown|Unknown|PENDING||None assigned\n"
+                 "8|c|t|u|2025-01-01T00:00:00|2025-01-01T00:01:00|Unknown|RUNNING|gres/gpu=4|n[1-2]\n"
+                 "9|c|t|u|yesterday|Unknown|Unknown|PENDING||None assigned\n"
+                 "10|c|t\n")
+    parsed = parse_sacct(f)
+    assert parsed.rows["job_id"].to_list() == ["7", "8"]
+    assert parsed.rows["node_names"].to_list() == [[], ["n1", "n2"]]
+    assert parsed.rejects.sort("source_line").select("source_line", "reason").rows() == [
+        (4, "bad_timestamp"), (5, "field_count")]
+    g = tmp_path / "no_alloc.txt"
+    g.write_text("JobID|Cluster|State\n1|c|RUNNING\n")
+    bad = parse_sacct(g)
+    assert bad.rows.is_empty() and set(bad.rejects["reason"]) == {"missing_column"}
+
+
+@pytest.mark.parametrize("expr, hosts", [
+    ("d09n04s[01-02],d09n05s02", ["d09n04s01", "d09n04s02", "d09n05s02"]),
+    ("d13n[03,05,07-08,16]", ["d13n03", "d13n05", "d13n07", "d13n08", "d13n16"]),
+    ("cpn-f13-03-[01-02]", ["cpn-f13-03-01", "cpn-f13-03-02"]),
+    ("None assigned", []),
+])
+def test_hostlist_expansion(expr, hosts):
+    assert expand_hostlist(expr) == hosts
+
+
+def test_hostlist_compress_round_trips():
+    hosts = ["gpu-h100-001", "gpu-h100-002", "gpu-h100-003", "gpu-h100-007", "login"]
+    assert compress_hostlist(hosts) == "gpu-h100-[001-003,007],login"
+    assert expand_hostlist(compress_hostlist(hosts)) == sorted(hosts)
