@@ -18,10 +18,10 @@ renamed as (
         split_part(state, ' ', 1) as state,
         exit_code,
         try_cast(n_nodes as integer) as n_nodes,
+        -- allocated TRES once running, requested before; `gres/gpu=N` or only the typed `gres/gpu:<type>=N`
         coalesce(
-            try_cast(nullif(regexp_extract(alloc_tres, 'gres/gpu=(\d+)', 1), '') as integer),
-            try_cast(nullif(regexp_extract(alloc_tres, 'gres/gpu:[^=,]+=(\d+)', 1), '') as integer),
-            try_cast(nullif(regexp_extract(req_tres, 'gres/gpu=(\d+)', 1), '') as integer),
+            try_cast(nullif(regexp_extract(coalesce(nullif(alloc_tres, ''), req_tres), 'gres/gpu=(\d+)', 1), '') as integer),
+            try_cast(nullif(regexp_extract(coalesce(nullif(alloc_tres, ''), req_tres), 'gres/gpu:[^=,]+=(\d+)', 1), '') as integer),
             0
         ) as gpus,
         nullif(regexp_extract(coalesce(nullif(alloc_tres, ''), req_tres), 'gres/gpu:([^=,]+)=', 1), '') as gpu_type,
