@@ -31,10 +31,13 @@ def test_same_seed_same_bytes_other_seed_other_fleet(tmp_path):
 
 def test_knobs_shape_the_output(tmp_path):
     truth = simulate(["--out", str(tmp_path), "--days", "2", "--scale", "2", "--gpus-per-host", "4",
-                      "--sample-interval-s", "3600", "--jobs-per-day", "30"])
+                      "--sample-interval-s", "3600", "--jobs-per-day", "30", "--slurm-hosts", "H100=1,L4=2"])
     base = FleetConfig()
-    hosts = 2 * sum(sum(d.values()) for d in (base.slurm_hosts, base.k8s_hosts, base.inference_hosts))
+    hosts = 2 * (3 + sum(sum(d.values()) for d in (base.k8s_hosts, base.inference_hosts)))
     assert truth["hosts"] == hosts and truth["gpus"] == hosts * 4
+    inventory = pl.read_csv(tmp_path / "hosts" / "dt=2025-03-04" / "hosts.csv")
+    slurm = inventory.filter(pl.col("cluster") == "slurm-a")
+    assert sorted(slurm["gpu_model"].unique()) == ["NVIDIA H100 80GB HBM3", "NVIDIA L4"]
     assert sorted(p.name for p in (tmp_path / "hosts").iterdir()) == ["dt=2025-03-03", "dt=2025-03-04"]
     meta = json.loads((tmp_path / "_simulation.json").read_text())
     assert meta["config"]["sample_interval_s"] == "3600"

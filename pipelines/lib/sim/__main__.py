@@ -8,8 +8,19 @@ from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import FleetConfig
+from .config import SKUS, FleetConfig
 from .generate import generate
+
+
+def _hosts(text: str) -> dict[str, int]:
+    """`H100=4,A100=3` -> {"H100": 4, "A100": 3}."""
+    out = {}
+    for part in text.split(","):
+        model, _, n = part.partition("=")
+        if model not in SKUS or not n.isdigit():
+            raise argparse.ArgumentTypeError(f"expected MODEL=N with MODEL in {', '.join(SKUS)}, got {part!r}")
+        out[model] = int(n)
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -20,6 +31,10 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--start", default="2025-03-03", help="first day (UTC)")
     p.add_argument("--sample-interval-s", type=int, default=FleetConfig.sample_interval_s)
     p.add_argument("--gpus-per-host", type=int, default=FleetConfig.gpus_per_host)
+    p.add_argument("--slurm-hosts", type=_hosts, help="hosts per GPU model on the Slurm training cluster, "
+                   "e.g. H100=4,A100=3 (models: " + ", ".join(SKUS) + ")")
+    p.add_argument("--k8s-hosts", type=_hosts, help="hosts per GPU model on the Kubernetes training cluster")
+    p.add_argument("--inference-hosts", type=_hosts, help="hosts per GPU model in the inference pool")
     p.add_argument("--scale", type=int, default=1, help="multiply host counts (and jobs) by this")
     p.add_argument("--jobs-per-day", type=int, default=None)
     args = p.parse_args(argv)
@@ -28,9 +43,9 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = FleetConfig(
         seed=args.seed, days=args.days, sample_interval_s=args.sample_interval_s, gpus_per_host=args.gpus_per_host,
         start=datetime.fromisoformat(args.start).replace(tzinfo=timezone.utc),
-        slurm_hosts={k: v * scale for k, v in base.slurm_hosts.items()},
-        k8s_hosts={k: v * scale for k, v in base.k8s_hosts.items()},
-        inference_hosts={k: v * scale for k, v in base.inference_hosts.items()},
+        slurm_hosts={k: v * scale for k, v in (args.slurm_hosts or base.slurm_hosts).items()},
+        k8s_hosts={k: v * scale for k, v in (args.k8s_hosts or base.k8s_hosts).items()},
+        inference_hosts={k: v * scale for k, v in (args.inference_hosts or base.inference_hosts).items()},
         jobs_per_day=args.jobs_per_day or base.jobs_per_day * scale,
     )
     truth = generate(cfg, args.out)
