@@ -19,7 +19,8 @@ dbt-parse:
 demo: setup  ## simulate the default fleet, materialize every asset, publish data/warehouse.duckdb
 	$(RUN) python -m pipelines.cli demo $(SIM_ARGS)
 
-test: setup  ## the whole test suite
+test: setup  ## the whole test suite (lint, then pytest: parsers, ingest, simulator, definitions, end to end)
+	$(RUN) ruff check pipelines tests
 	$(RUN) pytest
 
 dev: setup  ## the Dagster UI on the same definitions (http://localhost:3000)

@@ -37,18 +37,21 @@ def summary() -> str:
     with open_published(path) as con:
         cols = [d[0] for d in con.execute("select * from marts.rpt_fleet_summary").description]
         row = dict(zip(cols, con.execute("select * from marts.rpt_fleet_summary").fetchall()[0]))
-    return "\n".join([
-        f"warehouse: {path}  (open read-only: duckdb -readonly {path})",
-        f"fleet:     {row['hosts']} hosts, {row['gpus']} GPUs, {row['days']} days "
-        f"({row['window_start']:%Y-%m-%d} .. {row['window_end']:%Y-%m-%d})",
-        f"capacity:  {row['capacity_gpu_hours']:,.0f} GPU-hours, ${row['capacity_cost_usd']:,.0f} at inventory rates",
-        f"allocated: {row['allocated_ratio']:.1%}   idle (up, unallocated): {row['idle_ratio']:.1%}   "
-        f"down/unobserved: {row['unobserved_ratio']:.1%}",
-        f"util:      {row['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while allocated; "
-        f"energy {row['energy_mwh']:.2f} MWh",
-        f"jobs:      {row['scheduler_jobs']} scheduler jobs, {row['failed_jobs']} failed, "
-        f"{row['preempted_jobs']} preempted; {row['inference_requests']:,} inference requests",
-    ])
+    return "\n".join(
+        [
+            f"warehouse: {path}  (open read-only: duckdb -readonly {path})",
+            f"fleet:     {row['hosts']} hosts, {row['gpus']} GPUs, {row['days']} days "
+            f"({row['window_start']:%Y-%m-%d} .. {row['window_end']:%Y-%m-%d})",
+            f"capacity:  {row['capacity_gpu_hours']:,.0f} GPU-hours, "
+            f"${row['capacity_cost_usd']:,.0f} at inventory rates",
+            f"allocated: {row['allocated_ratio']:.1%}   idle (up, unallocated): {row['idle_ratio']:.1%}   "
+            f"down/unobserved: {row['unobserved_ratio']:.1%}",
+            f"util:      {row['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while allocated; "
+            f"energy {row['energy_mwh']:.2f} MWh",
+            f"jobs:      {row['scheduler_jobs']} scheduler jobs, {row['failed_jobs']} failed, "
+            f"{row['preempted_jobs']} preempted; {row['inference_requests']:,} inference requests",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

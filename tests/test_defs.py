@@ -61,6 +61,11 @@ def test_layers_lineage_jobs_schedule_and_sensors(defs):
 
 
 def test_dagster_definitions_validate_on_the_workspace(project_env):
-    out = subprocess.run(["dagster", "definitions", "validate", "-w", "workspace.yaml"], cwd=settings.ROOT,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        ["dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=settings.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout + out.stderr

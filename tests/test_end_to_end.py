@@ -43,8 +43,9 @@ def test_one_row_per_gpu_per_hour_it_existed(published, tiny_warehouse):
     for host, valid_from_s in tiny_warehouse["valid_from_s"].items():
         first = start + timedelta(seconds=valid_from_s)
         expected[host] = int((end - first).total_seconds() // 3600)
-    rows = q(published, "select host_id, gpu_index, count(*), count(distinct hour_at) from marts.fct_gpu_hourly "
-                        "group by all")
+    rows = q(
+        published, "select host_id, gpu_index, count(*), count(distinct hour_at) from marts.fct_gpu_hourly group by all"
+    )
     assert len(rows) == tiny_warehouse["gpus"]
     for host, _, n, distinct in rows:
         assert n == distinct == expected[host], host
@@ -63,26 +64,40 @@ def test_telemetry_gpu_hours_match_capacity_less_outages(published, tiny_warehou
 
 
 def test_states_and_ratios_are_consistent(published):
-    bad = q(published, """
+    bad = q(
+        published,
+        """
         select count(*) from marts.fct_gpu_hourly
         where not (observed_s <= existing_s + 1e-6 and allocated_s <= observed_s + 1e-6
-                   and (gpu_util_ratio is null or gpu_util_ratio between 0 and 1))""")
+                   and (gpu_util_ratio is null or gpu_util_ratio between 0 and 1))""",
+    )
     assert bad == [(0,)]
     reserved = q(published, "select sum(allocated_s) from marts.fct_gpu_hourly where reservation <> 'none'")
     assert reserved == [(0.0,)]  # buffers hold no work
-    sources = dict(q(published, "select allocation_source, count(*) from marts.fct_gpu_hourly "
-                                "where allocation_source is not null group by 1"))
+    sources = dict(
+        q(
+            published,
+            "select allocation_source, count(*) from marts.fct_gpu_hourly "
+            "where allocation_source is not null group by 1",
+        )
+    )
     assert set(sources) == {"slurm", "kubernetes", "serving"}
-    owners = q(published, "select count(*) from marts.fct_gpu_hourly "
-                          "where allocation_source in ('slurm', 'kubernetes') and allocated_team is null")
+    owners = q(
+        published,
+        "select count(*) from marts.fct_gpu_hourly "
+        "where allocation_source in ('slurm', 'kubernetes') and allocated_team is null",
+    )
     assert owners == [(0,)]  # every job seen in telemetry is found in the scheduler records
 
 
 def test_job_steps_do_not_double_count(published):
-    lines, jobs = q(published, """
+    lines, jobs = q(
+        published,
+        """
         select count(*) filter (where job_id not like '%.%'),
                count(distinct job_id) filter (where job_id not like '%.%')
-        from raw.sacct_jobs""")[0]
+        from raw.sacct_jobs""",
+    )[0]
     steps = q(published, "select count(*) from raw.sacct_jobs where job_id like '%.%'")[0][0]
     staged = q(published, "select count(*) from staging.stg_scheduler__sacct_jobs")[0][0]
     assert steps > 0 and lines > jobs  # steps and repeated daily exports are both in raw
@@ -114,8 +129,11 @@ def test_rematerializing_a_day_is_idempotent(tiny_warehouse, instance):
 
     def snapshot():
         with open_published(Path(os.environ["WAREHOUSE_PATH"])) as con:
-            tables = [f"raw.{s.table}" for s in SOURCES] + ["raw.quarantine", "marts.fct_gpu_hourly",
-                                                             "marts.rpt_fleet_summary"]
+            tables = [f"raw.{s.table}" for s in SOURCES] + [
+                "raw.quarantine",
+                "marts.fct_gpu_hourly",
+                "marts.rpt_fleet_summary",
+            ]
             return {t: digest(con, t) for t in tables}
 
     before = snapshot()

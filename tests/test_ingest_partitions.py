@@ -2,8 +2,8 @@
 
 import duckdb
 import pytest
-
 from conftest import FIXTURES
+
 from pipelines.lib.sources import BY_TABLE
 from pipelines.lib.warehouse import parse_file, replace_partition
 
@@ -35,29 +35,42 @@ def con(tmp_path):
 def test_reloading_a_day_replaces_it_without_duplicates(tmp_path, con):
     landing = tmp_path / "landing"
     land(landing, "2015-07-01", "a.log", (FIXTURES / "slurm" / "xdmod_unit_accounting-logs.log").read_text())
-    land(landing, "2015-07-02", "b.log", (FIXTURES / "slurm" / "xdmod_unit_accounting-logs-with-job-arrays.log")
-         .read_text())
+    land(
+        landing,
+        "2015-07-02",
+        "b.log",
+        (FIXTURES / "slurm" / "xdmod_unit_accounting-logs-with-job-arrays.log").read_text(),
+    )
     load(con, landing, "2015-07-01")
     load(con, landing, "2015-07-02")
     before = table_digest(con, "raw.sacct_jobs")
     summary = load(con, landing, "2015-07-01")
     assert summary == {"files": 1, "rows_read": 4, "rows_loaded": 4, "rows_quarantined": 0}
     assert table_digest(con, "raw.sacct_jobs") == before
-    assert con.execute("select partition_date::varchar, count(*) from raw.sacct_jobs group by 1 order by 1")\
-        .fetchall() == [("2015-07-01", 4), ("2015-07-02", 6)]
+    assert con.execute(
+        "select partition_date::varchar, count(*) from raw.sacct_jobs group by 1 order by 1"
+    ).fetchall() == [("2015-07-01", 4), ("2015-07-02", 6)]
 
 
 def test_changed_file_replaces_its_rows_and_audit_reconciles(tmp_path, con):
     landing = tmp_path / "landing"
-    f = land(landing, "2025-03-03", "s.txt", "JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
-             "1|c|t|u|2025-03-03T00:00:00|Unknown|Unknown|PENDING||None assigned\n")
+    f = land(
+        landing,
+        "2025-03-03",
+        "s.txt",
+        "JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
+        "1|c|t|u|2025-03-03T00:00:00|Unknown|Unknown|PENDING||None assigned\n",
+    )
     load(con, landing, "2025-03-03")
-    f.write_text(f.read_text() + "2|c|t|u|2025-03-03T01:00:00|Unknown|Unknown|PENDING||None assigned\n"
-                 "3|c|t|u|garbage|Unknown|Unknown|PENDING||None assigned\n")
+    f.write_text(
+        f.read_text() + "2|c|t|u|2025-03-03T01:00:00|Unknown|Unknown|PENDING||None assigned\n"
+        "3|c|t|u|garbage|Unknown|Unknown|PENDING||None assigned\n"
+    )
     load(con, landing, "2025-03-03")
     assert con.execute("select job_id from raw.sacct_jobs order by 1").fetchall() == [("1",), ("2",)]
-    audit = con.execute("select rows_read, rows_loaded, rows_quarantined, status, file_sha256 is not null "
-                        "from raw.load_audit").fetchall()
+    audit = con.execute(
+        "select rows_read, rows_loaded, rows_quarantined, status, file_sha256 is not null from raw.load_audit"
+    ).fetchall()
     assert audit == [(3, 2, 1, "partial", True)]
     q = con.execute("select source_file, source_line, reason from raw.quarantine").fetchall()
     assert q == [("sacct_jobs/dt=2025-03-03/s.txt", 4, "bad_timestamp")]
@@ -81,8 +94,10 @@ def test_failed_write_rolls_back_the_whole_day(tmp_path, con):
     # the new version of the day has a bad line, and the quarantine table cannot take it: the insert into
     # raw.quarantine fails after raw.sacct_jobs was already rewritten inside the transaction
     land(landing, "2025-03-03", "a.log", "4103947|x\n")
-    con.execute("create or replace table raw.quarantine (table_name varchar, partition_date date, "
-                "source_file varchar, source_line date, reason varchar, message varchar, raw_text varchar)")
+    con.execute(
+        "create or replace table raw.quarantine (table_name varchar, partition_date date, "
+        "source_file varchar, source_line date, reason varchar, message varchar, raw_text varchar)"
+    )
     with pytest.raises(duckdb.Error):
         load(con, landing, "2025-03-03")
     assert table_digest(con, "raw.sacct_jobs") == before

@@ -1,13 +1,13 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-
 from conftest import FIXTURES
+
 from pipelines.lib.parsers.dcgm import parse_dcgm
 from pipelines.lib.sources import BY_TABLE
 
-AT = datetime(2024, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2024, 1, 1, tzinfo=UTC)
 DATADOG = FIXTURES / "dcgm" / "datadog_integrations_core_dcgm_fixture_excerpt.prom.txt"
 README = FIXTURES / "dcgm" / "dcgm_exporter_readme_examples.prom.txt"
 
@@ -53,13 +53,18 @@ def test_sample_timestamps_labels_and_bad_values(tmp_path):
         'DCGM_FI_DEV_GPU_UTIL{gpu="3",UUID="GPU-x",hostname="n7"} NaN 1740960060829\n'
         'DCGM_FI_DEV_GPU_UTIL{gpu="3",UUID="GPU-x",hostname="n7"} abc 1740960060829\n'
         'DCGM_FI_DEV_GPU_UTIL{gpu="3",UUID="GPU-x",hostname="n7"} 12\n'
-        "not a metric line at all {\n")
+        "not a metric line at all {\n"
+    )
     parsed = parse_dcgm(f)
     row = parsed.rows.row(0, named=True)
     assert row["hostname"] == "n7" and row["gpu"] == 3 and row["pod"] == "job-1-worker-0"
-    assert row["scraped_at"] == datetime(2025, 3, 3, 0, 0, 0, 829000, tzinfo=timezone.utc)
+    assert row["scraped_at"] == datetime(2025, 3, 3, 0, 0, 0, 829000, tzinfo=UTC)
     assert dict(parsed.rejects.select("source_line", "reason").iter_rows()) == {
-        4: "non_finite_value", 5: "bad_value", 6: "missing_timestamp", 7: "unparseable_line"}
+        4: "non_finite_value",
+        5: "bad_value",
+        6: "missing_timestamp",
+        7: "unparseable_line",
+    }
     assert parsed.lines_read == 5
 
 
@@ -67,14 +72,16 @@ def test_scrape_time_comes_from_the_file_name(tmp_path):
     f = tmp_path / "node-3_20250303T120000Z.prom"
     f.write_text('DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-y"} 50\n')
     rows = BY_TABLE["dcgm_samples"].parse(f).rows
-    assert rows["scraped_at"].to_list() == [datetime(2025, 3, 3, 12, tzinfo=timezone.utc)]
+    assert rows["scraped_at"].to_list() == [datetime(2025, 3, 3, 12, tzinfo=UTC)]
     assert rows["hostname"].to_list() == ["node-3"]
 
 
 def test_invalid_utf8_is_quarantined_with_its_line(tmp_path):
     f = tmp_path / "h.prom"
-    f.write_bytes(b'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="a",Hostname="h"} 1 1700000000000\n'
-                  b'DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="\xff\xfe",Hostname="h"} 1 1700000000000\n')
+    f.write_bytes(
+        b'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="a",Hostname="h"} 1 1700000000000\n'
+        b'DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="\xff\xfe",Hostname="h"} 1 1700000000000\n'
+    )
     parsed = parse_dcgm(f)
     assert parsed.rows.height == 1
     assert parsed.rejects.select("source_line", "reason").rows() == [(2, "invalid_utf8")]

@@ -1,8 +1,8 @@
 from datetime import datetime
 
 import polars as pl
-
 from conftest import FIXTURES
+
 from pipelines.lib.parsers.nvidia_smi import parse_nvidia_smi
 
 
@@ -28,8 +28,10 @@ def test_nounits_format_and_not_supported():
 
 def test_unexpected_unit_rejects_the_file_with_a_reason(tmp_path):
     f = tmp_path / "h.csv"
-    f.write_text("timestamp, uuid, index, utilization.gpu [%], memory.used [GiB]\n"
-                 "2024/05/24 14:49:06.522, GPU-a, 0, 5 %, 1 GiB\n")
+    f.write_text(
+        "timestamp, uuid, index, utilization.gpu [%], memory.used [GiB]\n"
+        "2024/05/24 14:49:06.522, GPU-a, 0, 5 %, 1 GiB\n"
+    )
     parsed = parse_nvidia_smi(f, hostname="h")
     assert parsed.rows.is_empty()
     assert parsed.rejects["reason"].to_list() == ["bad_header", "bad_header"]
@@ -38,13 +40,18 @@ def test_unexpected_unit_rejects_the_file_with_a_reason(tmp_path):
 
 def test_short_lines_and_bad_numbers_are_quarantined(tmp_path):
     f = tmp_path / "h.csv"
-    f.write_text("timestamp, uuid, index, utilization.gpu [%]\n"
-                 "2024/05/24 14:49:06.522, GPU-a, 0, 5 %\n"
-                 "2024/05/24 14:49:06.522, GPU-a, 0\n"
-                 "2024/05/24 14:49:06.522, GPU-a, zero, 5 %\n"
-                 "24-05-2024, GPU-a, 0, 5 %\n")
+    f.write_text(
+        "timestamp, uuid, index, utilization.gpu [%]\n"
+        "2024/05/24 14:49:06.522, GPU-a, 0, 5 %\n"
+        "2024/05/24 14:49:06.522, GPU-a, 0\n"
+        "2024/05/24 14:49:06.522, GPU-a, zero, 5 %\n"
+        "24-05-2024, GPU-a, 0, 5 %\n"
+    )
     parsed = parse_nvidia_smi(f, hostname="h")
     assert parsed.rows.height == 1
     assert parsed.rejects.sort("source_line").select("source_line", "reason").rows() == [
-        (3, "field_count"), (4, "bad_value"), (5, "bad_value")]
+        (3, "field_count"),
+        (4, "bad_value"),
+        (5, "bad_value"),
+    ]
     assert parsed.lines_read == 4

@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
-
 from conftest import FIXTURES
+
 from pipelines.lib.hostlist import compress_hostlist, expand_hostlist
 from pipelines.lib.parsers.sacct import parse_sacct
 
@@ -37,28 +37,35 @@ def test_real_phillips_log(traces):
 
 def test_header_mode_missing_column_and_bad_lines(tmp_path):
     f = tmp_path / "sacct.txt"
-    f.write_text("JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
-                 "7|c|t|u|2025-01-01T00:00:00|Unknown|Unknown|PENDING||None assigned\n"
-                 "8|c|t|u|2025-01-01T00:00:00|2025-01-01T00:01:00|Unknown|RUNNING|gres/gpu=4|n[1-2]\n"
-                 "9|c|t|u|yesterday|Unknown|Unknown|PENDING||None assigned\n"
-                 "10|c|t\n")
+    f.write_text(
+        "JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
+        "7|c|t|u|2025-01-01T00:00:00|Unknown|Unknown|PENDING||None assigned\n"
+        "8|c|t|u|2025-01-01T00:00:00|2025-01-01T00:01:00|Unknown|RUNNING|gres/gpu=4|n[1-2]\n"
+        "9|c|t|u|yesterday|Unknown|Unknown|PENDING||None assigned\n"
+        "10|c|t\n"
+    )
     parsed = parse_sacct(f)
     assert parsed.rows["job_id"].to_list() == ["7", "8"]
     assert parsed.rows["node_names"].to_list() == [[], ["n1", "n2"]]
     assert parsed.rejects.sort("source_line").select("source_line", "reason").rows() == [
-        (4, "bad_timestamp"), (5, "field_count")]
+        (4, "bad_timestamp"),
+        (5, "field_count"),
+    ]
     g = tmp_path / "no_alloc.txt"
     g.write_text("JobID|Cluster|State\n1|c|RUNNING\n")
     bad = parse_sacct(g)
     assert bad.rows.is_empty() and set(bad.rejects["reason"]) == {"missing_column"}
 
 
-@pytest.mark.parametrize("expr, hosts", [
-    ("d09n04s[01-02],d09n05s02", ["d09n04s01", "d09n04s02", "d09n05s02"]),
-    ("d13n[03,05,07-08,16]", ["d13n03", "d13n05", "d13n07", "d13n08", "d13n16"]),
-    ("cpn-f13-03-[01-02]", ["cpn-f13-03-01", "cpn-f13-03-02"]),
-    ("None assigned", []),
-])
+@pytest.mark.parametrize(
+    "expr, hosts",
+    [
+        ("d09n04s[01-02],d09n05s02", ["d09n04s01", "d09n04s02", "d09n05s02"]),
+        ("d13n[03,05,07-08,16]", ["d13n03", "d13n05", "d13n07", "d13n08", "d13n16"]),
+        ("cpn-f13-03-[01-02]", ["cpn-f13-03-01", "cpn-f13-03-02"]),
+        ("None assigned", []),
+    ],
+)
 def test_hostlist_expansion(expr, hosts):
     assert expand_hostlist(expr) == hosts
 

@@ -5,24 +5,27 @@ import polars as pl
 from pipelines.lib.parsers.tabular import parse_csv, parse_jsonl
 from pipelines.lib.sources import BY_TABLE
 
-HOSTS = {"host": pl.String, "gpu_count": pl.Int64, "usd_per_gpu_hour": pl.Float64, "valid_from": "ts",
-         "valid_to": "ts"}
+HOSTS = {"host": pl.String, "gpu_count": pl.Int64, "usd_per_gpu_hour": pl.Float64, "valid_from": "ts", "valid_to": "ts"}
 
 
 def test_csv_types_optional_and_extra_columns(tmp_path):
     f = tmp_path / "hosts.csv"
-    f.write_text("host,gpu_count,usd_per_gpu_hour,valid_from,valid_to,rack\n"
-                 "h1,8,2.40,2025-03-03 00:00:00,,r12\n"
-                 "h2,eight,2.40,2025-03-03 00:00:00,,r12\n"
-                 "h3,8,2.40,,,r12\n"
-                 "h4,8,2.40\n")
+    f.write_text(
+        "host,gpu_count,usd_per_gpu_hour,valid_from,valid_to,rack\n"
+        "h1,8,2.40,2025-03-03 00:00:00,,r12\n"
+        "h2,eight,2.40,2025-03-03 00:00:00,,r12\n"
+        "h3,8,2.40,,,r12\n"
+        "h4,8,2.40\n"
+    )
     parsed = parse_csv(f, HOSTS, optional={"valid_to"})
     assert parsed.rows.select("host", "gpu_count", "valid_from").rows() == [("h1", 8, datetime(2025, 3, 3))]
     assert "rack" not in parsed.rows.columns
     got = parsed.rejects.sort("source_line").select("source_line", "reason", "message").rows()
-    assert got == [(3, "bad_value", "missing or unparseable value in gpu_count"),
-                   (4, "bad_value", "missing or unparseable value in valid_from"),
-                   (5, "field_count", "expected 6 fields as in the header")]
+    assert got == [
+        (3, "bad_value", "missing or unparseable value in gpu_count"),
+        (4, "bad_value", "missing or unparseable value in valid_from"),
+        (5, "field_count", "expected 6 fields as in the header"),
+    ]
     assert parsed.lines_read == 4
 
 
@@ -45,10 +48,12 @@ def test_empty_file_gives_the_schema_and_no_rows(tmp_path):
 
 def test_jsonl_keeps_event_payload_and_rejects_broken_json(tmp_path):
     f = tmp_path / "events.jsonl"
-    f.write_text('{"ts": "2025-03-03T10:00:00.000Z", "run_id": "r1", "attempt": 1, "event": "progress", '
-                 '"samples_new": 10}\n'
-                 '{"ts": "2025-03-03T10:05:00.000Z", "run_id": "r1", "event": "progr\n'
-                 '[1, 2]\n')
+    f.write_text(
+        '{"ts": "2025-03-03T10:00:00.000Z", "run_id": "r1", "attempt": 1, "event": "progress", '
+        '"samples_new": 10}\n'
+        '{"ts": "2025-03-03T10:05:00.000Z", "run_id": "r1", "event": "progr\n'
+        "[1, 2]\n"
+    )
     parsed = BY_TABLE["training_events"].parse(f)
     assert parsed.rows.select("run_id", "attempt", "event").rows() == [("r1", 1, "progress")]
     assert parsed.rows["attributes"].to_list() == ['{"samples_new": 10}']

@@ -30,8 +30,24 @@ def test_same_seed_same_bytes_other_seed_other_fleet(tmp_path):
 
 
 def test_knobs_shape_the_output(tmp_path):
-    truth = simulate(["--out", str(tmp_path), "--days", "2", "--scale", "2", "--gpus-per-host", "4",
-                      "--sample-interval-s", "3600", "--jobs-per-day", "30", "--slurm-hosts", "H100=1,L4=2"])
+    truth = simulate(
+        [
+            "--out",
+            str(tmp_path),
+            "--days",
+            "2",
+            "--scale",
+            "2",
+            "--gpus-per-host",
+            "4",
+            "--sample-interval-s",
+            "3600",
+            "--jobs-per-day",
+            "30",
+            "--slurm-hosts",
+            "H100=1,L4=2",
+        ]
+    )
     base = FleetConfig()
     hosts = 2 * (3 + sum(sum(d.values()) for d in (base.k8s_hosts, base.inference_hosts)))
     assert truth["hosts"] == hosts and truth["gpus"] == hosts * 4
@@ -93,7 +109,8 @@ def test_telemetry_follows_what_runs(tmp_path):
     lines = pl.DataFrame({"l": [x for x in text.splitlines() if x.startswith("DCGM_FI_DEV_GPU_UTIL{")]})
     util = lines.with_columns(
         v=pl.col("l").str.extract(r"\} (\d+) ").cast(pl.Int64),
-        busy=pl.col("l").str.contains(r'hpc_job="\d+"|pod="[^"]+"'))
+        busy=pl.col("l").str.contains(r'hpc_job="\d+"|pod="[^"]+"'),
+    )
     idle = util.filter(~pl.col("busy"))["v"]
     busy = util.filter(pl.col("busy"))["v"]
     assert idle.max() <= 1 and busy.mean() > 40

@@ -16,8 +16,10 @@ class LandingArea(dg.ConfigurableResource):
 def resources() -> dg.Definitions:
     work = settings.work_db()
     work.parent.mkdir(parents=True, exist_ok=True)
-    return dg.Definitions(resources={
-        "duckdb": DuckDBResource(database=str(work)),
-        "dbt": DbtCliResource(project_dir=dbt_project()),
-        "landing": LandingArea(path=str(settings.landing_dir())),
-    })
+    return dg.Definitions(
+        resources={
+            "duckdb": DuckDBResource(database=str(work)),
+            "dbt": DbtCliResource(project_dir=dbt_project()),
+            "landing": LandingArea(path=str(settings.landing_dir())),
+        }
+    )

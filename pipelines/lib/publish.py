@@ -42,7 +42,8 @@ def table_row_counts(path: Path) -> dict[str, int]:
     with duckdb.connect(str(path), read_only=True) as con:
         names = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() order by 1, 2").fetchall()
+            "where table_catalog = current_database() order by 1, 2"
+        ).fetchall()
         return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in names}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +19,7 @@ from .parsers.nvidia_smi import parse_nvidia_smi
 from .parsers.sacct import parse_sacct
 from .parsers.tabular import parse_csv, parse_jsonl
 
-S, I, F, TS = pl.String, pl.Int64, pl.Float64, "ts"
+STR, INT, FLOAT, TS = pl.String, pl.Int64, pl.Float64, "ts"
 SCRAPE_TIME_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
 
 
@@ -39,7 +39,7 @@ class RawSource:
 def _dcgm(path: Path) -> Parsed:
     # a single-scrape file without per-sample timestamps names its scrape time: <host>_20250303T120000Z.prom
     m = SCRAPE_TIME_IN_NAME.search(path.name)
-    at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) if m else None
+    at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if m else None
     return parse_dcgm(path, scraped_at=at, default_host=path.name.split("_")[0].split(".")[0])
 
 
@@ -52,48 +52,145 @@ def _jsonl(columns: dict, optional: set[str] = frozenset(), extra: str | None = 
 
 
 SOURCES = [
-    RawSource("gpu_telemetry", "dcgm_samples", ("*.prom", "*.prom.gz", "*.txt"), _dcgm,
-              "dcgm-exporter Prometheus text, one row per sample line (metric, value, labels)."),
-    RawSource("gpu_telemetry", "nvidia_smi_samples", ("*.csv", "*.csv.gz"),
-              lambda p: parse_nvidia_smi(p, hostname=p.name.split(".")[0]),
-              "nvidia-smi --query-gpu CSV, one row per GPU per sample; the file is named after its host."),
-    RawSource("inventory", "hosts", ("*.csv",), _csv(
-        {"host": S, "cluster": S, "region": S, "gpu_model": S, "gpu_count": I, "pool": S, "reservation": S,
-         "usd_per_gpu_hour": F, "valid_from": TS, "valid_to": TS}, {"reservation", "valid_to", "region"}),
-              "Host inventory snapshot (CMDB export): GPU model and count, pool, reservation, rate, validity."),
-    RawSource("inventory", "gpu_prices", ("*.csv",), _csv(
-        {"gpu_model": S, "list_usd_per_gpu_hour": F, "effective_usd_per_gpu_hour": F}),
-              "Finance price list per GPU model: list and effective (discounted) $ per GPU-hour."),
-    RawSource("scheduler", "sacct_jobs", ("*.txt", "*.log", "*.log.gz"), parse_sacct,
-              "Slurm sacct --parsable2 lines, jobs and job steps, as printed."),
-    RawSource("scheduler", "k8s_jobs", ("*.jsonl",), _jsonl(
-        {"apiVersion": S, "kind": S, "metadata": S, "spec": S, "status": S}, {"apiVersion", "status"}),
-              "Kubernetes batch/v1 Job objects, one JSON per line (metadata/spec/status kept as JSON)."),
-    RawSource("training", "training_events", ("*.jsonl",), _jsonl(
-        {"ts": TS, "run_id": S, "attempt": I, "scheduler_job_id": S, "cluster": S, "event": S},
-        {"attempt", "scheduler_job_id", "cluster"}, extra="attributes"),
-              "Training job lifecycle events from the launcher/trainer; event-specific fields in `attributes`."),
-    RawSource("registry", "model_stage_events", ("*.jsonl",), _jsonl(
-        {"event_time": TS, "model_name": S, "version": I, "from_stage": S, "to_stage": S},
-        {"version", "from_stage"}),
-              "Model registry stage transitions (experimentation, training, evaluation, deployed, retired)."),
-    RawSource("registry", "serving_deployments", ("*.csv",), _csv(
-        {"deployment_id": S, "model_name": S, "model_version": I, "cluster": S, "host": S, "gpu_indices": S,
-         "started_at": TS, "ended_at": TS}, {"ended_at"}),
-              "Serving deployments active on the day: model version, host and GPU indices held, start/end."),
-    RawSource("inference", "inference_requests", ("*.csv", "*.csv.gz"), _csv(
-        {"TIMESTAMP": TS, "Model": S, "ContextTokens": I, "GeneratedTokens": I, "LatencyMs": F},
-        {"Model", "LatencyMs"}),
-              "Per-request logs in the Azure LLM inference trace shape (+ model and latency when logged)."),
-    RawSource("inference", "inference_hourly", ("*.csv",), _csv(
-        {"hour_start": TS, "model_name": S, "model_version": I, "requests": I, "input_tokens": I,
-         "output_tokens": I, "latency_p50_ms": F, "latency_p99_ms": F},
-        {"model_version", "input_tokens", "output_tokens", "latency_p50_ms", "latency_p99_ms"}),
-              "Hourly per-model aggregates from serving stacks that do not log each request."),
-    RawSource("org", "users", ("*.csv",), _csv({"user_name": S, "team": S, "email": S}, {"email"}),
-              "HR export: user -> team."),
-    RawSource("org", "team_headcount", ("*.csv",), _csv({"team": S, "month": S, "headcount": I}),
-              "Developers per team per month (YYYY-MM)."),
+    RawSource(
+        "gpu_telemetry",
+        "dcgm_samples",
+        ("*.prom", "*.prom.gz", "*.txt"),
+        _dcgm,
+        "dcgm-exporter Prometheus text, one row per sample line (metric, value, labels).",
+    ),
+    RawSource(
+        "gpu_telemetry",
+        "nvidia_smi_samples",
+        ("*.csv", "*.csv.gz"),
+        lambda p: parse_nvidia_smi(p, hostname=p.name.split(".")[0]),
+        "nvidia-smi --query-gpu CSV, one row per GPU per sample; the file is named after its host.",
+    ),
+    RawSource(
+        "inventory",
+        "hosts",
+        ("*.csv",),
+        _csv(
+            {
+                "host": STR,
+                "cluster": STR,
+                "region": STR,
+                "gpu_model": STR,
+                "gpu_count": INT,
+                "pool": STR,
+                "reservation": STR,
+                "usd_per_gpu_hour": FLOAT,
+                "valid_from": TS,
+                "valid_to": TS,
+            },
+            {"reservation", "valid_to", "region"},
+        ),
+        "Host inventory snapshot (CMDB export): GPU model and count, pool, reservation, rate, validity.",
+    ),
+    RawSource(
+        "inventory",
+        "gpu_prices",
+        ("*.csv",),
+        _csv({"gpu_model": STR, "list_usd_per_gpu_hour": FLOAT, "effective_usd_per_gpu_hour": FLOAT}),
+        "Finance price list per GPU model: list and effective (discounted) $ per GPU-hour.",
+    ),
+    RawSource(
+        "scheduler",
+        "sacct_jobs",
+        ("*.txt", "*.log", "*.log.gz"),
+        parse_sacct,
+        "Slurm sacct --parsable2 lines, jobs and job steps, as printed.",
+    ),
+    RawSource(
+        "scheduler",
+        "k8s_jobs",
+        ("*.jsonl",),
+        _jsonl({"apiVersion": STR, "kind": STR, "metadata": STR, "spec": STR, "status": STR}, {"apiVersion", "status"}),
+        "Kubernetes batch/v1 Job objects, one JSON per line (metadata/spec/status kept as JSON).",
+    ),
+    RawSource(
+        "training",
+        "training_events",
+        ("*.jsonl",),
+        _jsonl(
+            {"ts": TS, "run_id": STR, "attempt": INT, "scheduler_job_id": STR, "cluster": STR, "event": STR},
+            {"attempt", "scheduler_job_id", "cluster"},
+            extra="attributes",
+        ),
+        "Training job lifecycle events from the launcher/trainer; event-specific fields in `attributes`.",
+    ),
+    RawSource(
+        "registry",
+        "model_stage_events",
+        ("*.jsonl",),
+        _jsonl(
+            {"event_time": TS, "model_name": STR, "version": INT, "from_stage": STR, "to_stage": STR},
+            {"version", "from_stage"},
+        ),
+        "Model registry stage transitions (experimentation, training, evaluation, deployed, retired).",
+    ),
+    RawSource(
+        "registry",
+        "serving_deployments",
+        ("*.csv",),
+        _csv(
+            {
+                "deployment_id": STR,
+                "model_name": STR,
+                "model_version": INT,
+                "cluster": STR,
+                "host": STR,
+                "gpu_indices": STR,
+                "started_at": TS,
+                "ended_at": TS,
+            },
+            {"ended_at"},
+        ),
+        "Serving deployments active on the day: model version, host and GPU indices held, start/end.",
+    ),
+    RawSource(
+        "inference",
+        "inference_requests",
+        ("*.csv", "*.csv.gz"),
+        _csv(
+            {"TIMESTAMP": TS, "Model": STR, "ContextTokens": INT, "GeneratedTokens": INT, "LatencyMs": FLOAT},
+            {"Model", "LatencyMs"},
+        ),
+        "Per-request logs in the Azure LLM inference trace shape (+ model and latency when logged).",
+    ),
+    RawSource(
+        "inference",
+        "inference_hourly",
+        ("*.csv",),
+        _csv(
+            {
+                "hour_start": TS,
+                "model_name": STR,
+                "model_version": INT,
+                "requests": INT,
+                "input_tokens": INT,
+                "output_tokens": INT,
+                "latency_p50_ms": FLOAT,
+                "latency_p99_ms": FLOAT,
+            },
+            {"model_version", "input_tokens", "output_tokens", "latency_p50_ms", "latency_p99_ms"},
+        ),
+        "Hourly per-model aggregates from serving stacks that do not log each request.",
+    ),
+    RawSource(
+        "org",
+        "users",
+        ("*.csv",),
+        _csv({"user_name": STR, "team": STR, "email": STR}, {"email"}),
+        "HR export: user -> team.",
+    ),
+    RawSource(
+        "org",
+        "team_headcount",
+        ("*.csv",),
+        _csv({"team": STR, "month": STR, "headcount": INT}),
+        "Developers per team per month (YYYY-MM).",
+    ),
 ]
 BY_TABLE = {s.table: s for s in SOURCES}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -42,26 +42,52 @@ def parse_file(source: RawSource, path: Path) -> LoadedFile:
     return LoadedFile(path, source.parse(path), len(data), hashlib.sha256(data).hexdigest())
 
 
-def replace_partition(con: duckdb.DuckDBPyConnection, source: RawSource, partition_date: str,
-                      files: list[LoadedFile], landing: Path) -> dict:
+def replace_partition(
+    con: duckdb.DuckDBPyConnection, source: RawSource, partition_date: str, files: list[LoadedFile], landing: Path
+) -> dict:
     day = date.fromisoformat(partition_date)
     frames, quarantine, audit = [], [], []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for f in files:
         rel = f.path.relative_to(landing).as_posix() if f.path.is_relative_to(landing) else f.path.name
         rows = f.parsed.rows
-        frames.append(rows.rename({c: snake(c) for c in rows.columns}).with_columns(
-            partition_date=pl.lit(day), source_file=pl.lit(rel)))
-        quarantine.append(f.parsed.rejects.select(
-            table_name=pl.lit(source.table), partition_date=pl.lit(day), source_file=pl.lit(rel),
-            source_line="source_line", reason="reason", message="message", raw_text="raw_text"))
+        frames.append(
+            rows.rename({c: snake(c) for c in rows.columns}).with_columns(
+                partition_date=pl.lit(day), source_file=pl.lit(rel)
+            )
+        )
+        quarantine.append(
+            f.parsed.rejects.select(
+                table_name=pl.lit(source.table),
+                partition_date=pl.lit(day),
+                source_file=pl.lit(rel),
+                source_line="source_line",
+                reason="reason",
+                message="message",
+                raw_text="raw_text",
+            )
+        )
         status = "loaded" if f.parsed.rejects.is_empty() else ("rejected" if rows.is_empty() else "partial")
-        audit.append({"table_name": source.table, "partition_date": day, "source_file": rel, "file_bytes": f.size,
-                      "file_sha256": f.sha256, "rows_read": f.parsed.lines_read, "rows_loaded": rows.height,
-                      "rows_quarantined": f.parsed.rejects.height, "loaded_at": now, "status": status})
+        audit.append(
+            {
+                "table_name": source.table,
+                "partition_date": day,
+                "source_file": rel,
+                "file_bytes": f.size,
+                "file_sha256": f.sha256,
+                "rows_read": f.parsed.lines_read,
+                "rows_loaded": rows.height,
+                "rows_quarantined": f.parsed.rejects.height,
+                "loaded_at": now,
+                "status": status,
+            }
+        )
     # a day without files still replaces the day (with nothing): the table's schema comes from an empty parse
-    batch = pl.concat(frames) if frames else _empty_rows(source).with_columns(
-        partition_date=pl.lit(day), source_file=pl.lit("", pl.String)).clear()
+    batch = (
+        pl.concat(frames)
+        if frames
+        else _empty_rows(source).with_columns(partition_date=pl.lit(day), source_file=pl.lit("", pl.String)).clear()
+    )
     rejected = pl.concat(quarantine) if quarantine else None
     table = f"raw.{source.table}"
     con.begin()
@@ -84,8 +110,12 @@ def replace_partition(con: duckdb.DuckDBPyConnection, source: RawSource, partiti
     except Exception:
         con.rollback()
         raise
-    return {"files": len(files), "rows_read": sum(a["rows_read"] for a in audit),
-            "rows_loaded": batch.height, "rows_quarantined": sum(a["rows_quarantined"] for a in audit)}
+    return {
+        "files": len(files),
+        "rows_read": sum(a["rows_read"] for a in audit),
+        "rows_loaded": batch.height,
+        "rows_quarantined": sum(a["rows_quarantined"] for a in audit),
+    }
 
 
 def _empty_rows(source: RawSource) -> pl.DataFrame:

@@ -14,7 +14,9 @@ def landed_state(landing: Path) -> dict[str, str]:
     for f in sorted(landing.glob("*/dt=*/*")):
         if f.is_file():
             st = f.stat()
-            by_day.setdefault(f.parent.name[3:], []).append(f"{f.parent.parent.name}/{f.name}:{st.st_size}:{st.st_mtime_ns}")
+            by_day.setdefault(f.parent.name[3:], []).append(
+                f"{f.parent.parent.name}/{f.name}:{st.st_size}:{st.st_mtime_ns}"
+            )
     return {day: hashlib.sha256("\n".join(items).encode()).hexdigest()[:16] for day, items in by_day.items()}
 
 
@@ -29,8 +31,12 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     context.update_cursor(json.dumps(now))
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job],
-                      request_job=refresh_warehouse_job, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_job],
+    request_job=refresh_warehouse_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
 def refresh_after_ingest_sensor(context: dg.RunStatusSensorContext):
     """Rebuild the models and republish after any day's ingest succeeds."""
     return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")

@@ -1,5 +1,7 @@
 """One daily-partitioned asset per raw source: parse the day's landed files and replace that day in raw.*."""
 
+from pathlib import Path
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -7,7 +9,6 @@ from pipelines.defs.automation.partitions import daily
 from pipelines.defs.resources import LandingArea
 from pipelines.lib.sources import SOURCES, RawSource, landing_files
 from pipelines.lib.warehouse import parse_file, replace_partition
-from pathlib import Path
 
 
 def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
@@ -21,7 +22,9 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
         kinds={"duckdb", "polars"},
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
-    def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingArea) -> dg.MaterializeResult:
+    def _ingest(
+        context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingArea
+    ) -> dg.MaterializeResult:
         root = Path(landing.path)
         files = [parse_file(source, p) for p in landing_files(root, source, context.partition_key)]
         with duckdb.get_connection() as con:
@@ -29,10 +32,15 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
         for f in files:
             for reason, n in f.parsed.rejects.group_by("reason").len().iter_rows():
                 context.log.warning(f"{f.path.name}: {n} line(s) quarantined ({reason}); see raw.quarantine")
-        return dg.MaterializeResult(metadata={
-            "files": summary["files"], "rows_read": summary["rows_read"],
-            "dagster/row_count": summary["rows_loaded"], "rows_quarantined": summary["rows_quarantined"],
-            "table": f"raw.{source.table}"})
+        return dg.MaterializeResult(
+            metadata={
+                "files": summary["files"],
+                "rows_read": summary["rows_read"],
+                "dagster/row_count": summary["rows_loaded"],
+                "rows_quarantined": summary["rows_quarantined"],
+                "table": f"raw.{source.table}",
+            }
+        )
 
     return _ingest
 

@@ -8,8 +8,13 @@ from pipelines.lib.publish import checkpoint, publish_copy
 MARTS = [k for k in warehouse_dbt_assets.keys if warehouse_dbt_assets.specs_by_key[k].group_name == "marts"]
 
 
-@dg.asset(deps=MARTS, group_name="publish", pool="duckdb_writer", kinds={"duckdb"},
-          description="Atomically replace data/warehouse.duckdb with a checkpointed copy of the working file.")
+@dg.asset(
+    deps=MARTS,
+    group_name="publish",
+    pool="duckdb_writer",
+    kinds={"duckdb"},
+    description="Atomically replace data/warehouse.duckdb with a checkpointed copy of the working file.",
+)
 def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         checkpoint(con)

@@ -13,7 +13,8 @@ def dbt_build_args(config: DbtRunConfig) -> list[str]:
     return ["build", *(["--full-refresh"] if config.full_refresh else [])]
 
 
-@dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=translator, pool="duckdb_writer",
-            project=dbt_project())
+@dbt_assets(
+    manifest=dbt_project().manifest_path, dagster_dbt_translator=translator, pool="duckdb_writer", project=dbt_project()
+)
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
     yield from dbt.cli(dbt_build_args(config), context=context).stream()

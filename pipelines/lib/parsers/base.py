@@ -27,8 +27,9 @@ class Parsed:
 def rejects(frame: pl.DataFrame, reason: str, message: str | pl.Expr) -> pl.DataFrame:
     """Turn the (source_line, text) rows of `frame` into quarantine rows."""
     msg = message if isinstance(message, pl.Expr) else pl.lit(message)
-    return frame.select(pl.col("source_line"), reason=pl.lit(reason), message=msg.cast(pl.String),
-                        raw_text=pl.col("text")).cast(REJECT_SCHEMA)
+    return frame.select(
+        pl.col("source_line"), reason=pl.lit(reason), message=msg.cast(pl.String), raw_text=pl.col("text")
+    ).cast(REJECT_SCHEMA)
 
 
 def no_rejects() -> pl.DataFrame:
@@ -47,7 +48,8 @@ def read_lines(path: Path) -> pl.DataFrame:
         lines.pop()
     frame = pl.DataFrame({"text": lines}, schema={"text": pl.String})
     return frame.with_row_index("source_line", offset=1).with_columns(
-        pl.col("source_line").cast(pl.Int64), pl.col("text").str.strip_suffix("\r"))
+        pl.col("source_line").cast(pl.Int64), pl.col("text").str.strip_suffix("\r")
+    )
 
 
 def split_bad_encoding(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

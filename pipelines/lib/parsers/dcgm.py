@@ -13,9 +13,18 @@ import polars as pl
 from .base import Parsed, no_rejects, read_lines, rejects, split_bad_encoding
 
 SCHEMA = {
-    "source_line": pl.Int64, "metric": pl.String, "value": pl.Float64, "scraped_at": pl.Datetime("us", "UTC"),
-    "hostname": pl.String, "gpu": pl.Int64, "gpu_uuid": pl.String, "model_name": pl.String, "pod": pl.String,
-    "namespace": pl.String, "container": pl.String, "hpc_job": pl.String,
+    "source_line": pl.Int64,
+    "metric": pl.String,
+    "value": pl.Float64,
+    "scraped_at": pl.Datetime("us", "UTC"),
+    "hostname": pl.String,
+    "gpu": pl.Int64,
+    "gpu_uuid": pl.String,
+    "model_name": pl.String,
+    "pod": pl.String,
+    "namespace": pl.String,
+    "container": pl.String,
+    "hpc_job": pl.String,
 }
 SAMPLE = r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?[ \t]+(\S+)(?:[ \t]+(-?\d+))?[ \t]*$"
 # DCGM reports "no value" with sentinels near the top of int64 / at 2^47 for doubles (dcgm_structs.h *_BLANK)
@@ -24,35 +33,60 @@ BLANK_FP64 = 140737488355328.0
 
 
 def _label(name: str) -> pl.Expr:
-    return pl.col("labels").str.extract(r'(?:^|[,\s])' + name + r'="((?:[^"\\]|\\.)*)"', 1)
+    return pl.col("labels").str.extract(r"(?:^|[,\s])" + name + r'="((?:[^"\\]|\\.)*)"', 1)
 
 
 def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str | None = None) -> Parsed:
     lines = read_lines(path)
     lines, bad_enc = split_bad_encoding(lines)
-    data = lines.filter(~pl.col("text").str.strip_chars().str.starts_with("#")
-                        & (pl.col("text").str.strip_chars() != ""))
+    data = lines.filter(
+        ~pl.col("text").str.strip_chars().str.starts_with("#") & (pl.col("text").str.strip_chars() != "")
+    )
     parts = data.with_columns(m=pl.col("text").str.extract_groups(SAMPLE)).unnest("m")
     parts = parts.rename({"1": "metric", "2": "labels", "3": "value_text", "4": "ts_text"})
     unparseable = parts.filter(pl.col("metric").is_null())
     parts = parts.filter(pl.col("metric").is_not_null()).with_columns(
         value=pl.col("value_text").str.replace(r"^\+?Inf$", "inf").cast(pl.Float64, strict=False),
-        labels=pl.col("labels").fill_null(""))
+        labels=pl.col("labels").fill_null(""),
+    )
     host = pl.coalesce(_label("Hostname"), _label("hostname"), pl.lit(default_host))
     ts = pl.from_epoch(pl.col("ts_text").cast(pl.Int64), time_unit="ms").dt.replace_time_zone("UTC")
-    fallback = pl.lit(scraped_at, dtype=pl.Datetime("us", "UTC")) if scraped_at else pl.lit(None, pl.Datetime("us", "UTC"))
+    fallback = (
+        pl.lit(scraped_at, dtype=pl.Datetime("us", "UTC")) if scraped_at else pl.lit(None, pl.Datetime("us", "UTC"))
+    )
     parts = parts.with_columns(
-        scraped_at=pl.coalesce(ts.cast(pl.Datetime("us", "UTC")), fallback), hostname=host,
-        gpu=_label("gpu").cast(pl.Int64, strict=False), gpu_uuid=_label("UUID"), model_name=_label("modelName"),
-        pod=_label("pod"), namespace=_label("namespace"), container=_label("container"), hpc_job=_label("hpc_job"))
+        scraped_at=pl.coalesce(ts.cast(pl.Datetime("us", "UTC")), fallback),
+        hostname=host,
+        gpu=_label("gpu").cast(pl.Int64, strict=False),
+        gpu_uuid=_label("UUID"),
+        model_name=_label("modelName"),
+        pod=_label("pod"),
+        namespace=_label("namespace"),
+        container=_label("container"),
+        hpc_job=_label("hpc_job"),
+    )
     checks = [
         (pl.col("value").is_null(), "bad_value", pl.format("value {} is not a number", "value_text")),
-        (pl.col("value").is_nan() | pl.col("value").is_infinite(), "non_finite_value",
-         pl.format("value {} is not finite", "value_text")),
-        ((pl.col("value") >= BLANK_INT64_MIN) | (pl.col("value") == BLANK_FP64), "dcgm_blank_sentinel",
-         pl.format("value {} is a DCGM blank sentinel (no reading)", "value_text")),
-        (pl.col("scraped_at").is_null(), "missing_timestamp", pl.lit("sample has no timestamp and the file no scrape time")),
-        (pl.col("hostname").is_null(), "missing_hostname", pl.lit("no Hostname/hostname label and no host for the file")),
+        (
+            pl.col("value").is_nan() | pl.col("value").is_infinite(),
+            "non_finite_value",
+            pl.format("value {} is not finite", "value_text"),
+        ),
+        (
+            (pl.col("value") >= BLANK_INT64_MIN) | (pl.col("value") == BLANK_FP64),
+            "dcgm_blank_sentinel",
+            pl.format("value {} is a DCGM blank sentinel (no reading)", "value_text"),
+        ),
+        (
+            pl.col("scraped_at").is_null(),
+            "missing_timestamp",
+            pl.lit("sample has no timestamp and the file no scrape time"),
+        ),
+        (
+            pl.col("hostname").is_null(),
+            "missing_hostname",
+            pl.lit("no Hostname/hostname label and no host for the file"),
+        ),
         (pl.col("gpu").is_null() & pl.col("gpu_uuid").is_null(), "missing_gpu", pl.lit("no gpu or UUID label")),
     ]
     out = [bad_enc, rejects(unparseable, "unparseable_line", "not a Prometheus text sample line")]

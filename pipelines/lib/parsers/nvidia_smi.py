@@ -33,7 +33,8 @@ REQUIRED = ("timestamp", "uuid", "index", "utilization.gpu")
 NOT_A_READING = r"^\[(N/A|Not Supported|Unknown Error|Insufficient Permissions|GPU requires reset)\]$"
 SCHEMA = {"source_line": pl.Int64, "hostname": pl.String} | {
     col: {"ts": pl.Datetime("us"), "str": pl.String, "int": pl.Int64, "float": pl.Float64}[kind]
-    for col, _, kind in FIELDS.values()}
+    for col, _, kind in FIELDS.values()
+}
 
 
 class HeaderError(ValueError):
@@ -100,6 +101,9 @@ def parse_nvidia_smi(path: Path, hostname: str) -> Parsed:
     for col, dtype in SCHEMA.items():
         if col not in good.columns:
             good = good.with_columns(pl.lit(None, dtype).alias(col))
-    out = [bad_enc, rejects(wrong, "field_count", f"expected {len(fields)} comma-separated fields"),
-           rejects(broken, "bad_value", pl.format("unparseable value in {}", "problem"))]
+    out = [
+        bad_enc,
+        rejects(wrong, "field_count", f"expected {len(fields)} comma-separated fields"),
+        rejects(broken, "bad_value", pl.format("unparseable value in {}", "problem")),
+    ]
     return Parsed(good.select(list(SCHEMA)).cast(SCHEMA), pl.concat(out))

@@ -13,9 +13,34 @@ import polars as pl
 from ..hostlist import expand_hostlist
 from .base import Parsed, read_lines, rejects, split_bad_encoding
 
-XDMOD_ORDER = ["JobID", "JobIDRaw", "Cluster", "Partition", "QOS", "Account", "Group", "GID", "User", "UID",
-               "Submit", "Eligible", "Start", "End", "Elapsed", "ExitCode", "State", "NNodes", "NCPUS",
-               "ReqCPUS", "ReqMem", "ReqTRES", "AllocTRES", "Timelimit", "NodeList", "JobName"]
+XDMOD_ORDER = [
+    "JobID",
+    "JobIDRaw",
+    "Cluster",
+    "Partition",
+    "QOS",
+    "Account",
+    "Group",
+    "GID",
+    "User",
+    "UID",
+    "Submit",
+    "Eligible",
+    "Start",
+    "End",
+    "Elapsed",
+    "ExitCode",
+    "State",
+    "NNodes",
+    "NCPUS",
+    "ReqCPUS",
+    "ReqMem",
+    "ReqTRES",
+    "AllocTRES",
+    "Timelimit",
+    "NodeList",
+    "JobName",
+]
 REQUIRED = ["JobID", "Cluster", "Account", "User", "Submit", "Start", "End", "State", "AllocTRES", "NodeList"]
 COLUMNS = {name: re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower() for name in XDMOD_ORDER}
 SCHEMA = {"source_line": pl.Int64} | {c: pl.String for c in COLUMNS.values()} | {"node_names": pl.List(pl.String)}
@@ -41,13 +66,18 @@ def parse_sacct(path: Path) -> Parsed:
     wrong = cells.filter(pl.col("cells").list.len() != len(header))
     cells = cells.filter(pl.col("cells").list.len() == len(header))
     frame = cells.with_columns(
-        pl.col("cells").list.get(i).alias(COLUMNS.get(name, name.lower())) for i, name in enumerate(header)
-        if name in COLUMNS)
+        pl.col("cells").list.get(i).alias(COLUMNS.get(name, name.lower()))
+        for i, name in enumerate(header)
+        if name in COLUMNS
+    )
     for col in COLUMNS.values():
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(col))
-    bad_time = ~(pl.col("submit").str.contains(SLURM_TIME) & pl.col("start").str.contains(SLURM_TIME)
-                 & pl.col("end").str.contains(SLURM_TIME))
+    bad_time = ~(
+        pl.col("submit").str.contains(SLURM_TIME)
+        & pl.col("start").str.contains(SLURM_TIME)
+        & pl.col("end").str.contains(SLURM_TIME)
+    )
     bad_times = frame.filter(bad_time)
     frame = frame.filter(~bad_time)
     nodes, bad_nodes = [], []
@@ -60,7 +90,10 @@ def parse_sacct(path: Path) -> Parsed:
     frame = frame.with_columns(node_names=pl.Series(nodes, dtype=pl.List(pl.String)))
     bad_list = frame.filter(pl.col("source_line").is_in(bad_nodes))
     frame = frame.filter(~pl.col("source_line").is_in(bad_nodes))
-    out = [bad_enc, rejects(wrong, "field_count", f"expected {len(header)} |-separated fields"),
-           rejects(bad_times, "bad_timestamp", "Submit/Start/End is not YYYY-MM-DDTHH:MM:SS, Unknown or None"),
-           rejects(bad_list, "bad_nodelist", pl.format("cannot expand NodeList {}", "node_list"))]
+    out = [
+        bad_enc,
+        rejects(wrong, "field_count", f"expected {len(header)} |-separated fields"),
+        rejects(bad_times, "bad_timestamp", "Submit/Start/End is not YYYY-MM-DDTHH:MM:SS, Unknown or None"),
+        rejects(bad_list, "bad_nodelist", pl.format("cannot expand NodeList {}", "node_list")),
+    ]
     return Parsed(frame.select(list(SCHEMA)).cast(SCHEMA), pl.concat(out))

@@ -27,8 +27,9 @@ def _typed(frame: pl.DataFrame, columns: dict, optional: set[str]) -> tuple[pl.D
         if dtype == "ts":
             value = pl.coalesce([text.str.to_datetime(f, strict=False, time_unit="us") for f in TIMESTAMP_FORMATS])
         elif dtype == pl.Boolean:
-            value = text.str.to_lowercase().replace_strict({"true": True, "false": False}, default=None,
-                                                           return_dtype=pl.Boolean)
+            value = text.str.to_lowercase().replace_strict(
+                {"true": True, "false": False}, default=None, return_dtype=pl.Boolean
+            )
         else:
             value = text.cast(dtype, strict=False)
         value = pl.when(empty).then(None).otherwise(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ SKUS = {
 class FleetConfig:
     seed: int = 7
     days: int = 3
-    start: datetime = datetime(2025, 3, 3, tzinfo=timezone.utc)
+    start: datetime = datetime(2025, 3, 3, tzinfo=UTC)
     sample_interval_s: int = 300
     gpus_per_host: int = 8
     # hosts per (cluster, pool, GPU model); clusters decide the formats the fleet emits

@@ -46,8 +46,11 @@ def _uuid(rng: np.random.Generator) -> str:
 
 def build_hosts(cfg: FleetConfig, rng: np.random.Generator) -> list[Host]:
     hosts: list[Host] = []
-    layout = [("slurm-a", "training", cfg.slurm_hosts), ("k8s-b", "training", cfg.k8s_hosts),
-              ("serve-c", "inference", cfg.inference_hosts)]
+    layout = [
+        ("slurm-a", "training", cfg.slurm_hosts),
+        ("k8s-b", "training", cfg.k8s_hosts),
+        ("serve-c", "inference", cfg.inference_hosts),
+    ]
     for cluster, pool, per_sku in layout:
         for sku, n in per_sku.items():
             for i in range(n):
@@ -56,9 +59,9 @@ def build_hosts(cfg: FleetConfig, rng: np.random.Generator) -> list[Host]:
                 hosts.append(Host(name, cluster, pool, sku, cfg.gpus_per_host, "none", 0, gpus))
     training = [h for h in hosts if h.pool == "training"]
     inference = [h for h in hosts if h.pool == "inference"]
-    for h in training[-cfg.dr_buffer_hosts:] if cfg.dr_buffer_hosts else []:
+    for h in training[-cfg.dr_buffer_hosts :] if cfg.dr_buffer_hosts else []:
         h.reservation = "dr_buffer"
-    for h in inference[-cfg.push_buffer_hosts:] if cfg.push_buffer_hosts else []:
+    for h in inference[-cfg.push_buffer_hosts :] if cfg.push_buffer_hosts else []:
         h.reservation = "push_buffer"
     # one host is racked mid-way, so "GPU existed" is not the same as "GPU in the first file"
     late = [h for h in training if h.reservation == "none"][-1]
@@ -85,8 +88,30 @@ def _add_down_windows(cfg: FleetConfig, rng: np.random.Generator, hosts: list[Ho
 
 
 TEAM_NAMES = ["vision", "ranking", "llm-core", "speech", "ads", "safety", "search", "robotics"]
-FIRST = ["alice", "bilal", "chen", "dana", "emeka", "farah", "goran", "hana", "ivan", "jun", "kemal",
-         "lena", "mateo", "nadia", "omar", "priya", "quinn", "rosa", "sven", "tara", "umar", "vera"]
+FIRST = [
+    "alice",
+    "bilal",
+    "chen",
+    "dana",
+    "emeka",
+    "farah",
+    "goran",
+    "hana",
+    "ivan",
+    "jun",
+    "kemal",
+    "lena",
+    "mateo",
+    "nadia",
+    "omar",
+    "priya",
+    "quinn",
+    "rosa",
+    "sven",
+    "tara",
+    "umar",
+    "vera",
+]
 
 
 def build_org(cfg: FleetConfig, rng: np.random.Generator) -> Org:

@@ -12,10 +12,13 @@ from .config import SKUS
 DCGM_FAMILIES = [  # (metric, help, frame column, printf-style decimals or None for integers)
     ("DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).", "util_pct", None),
     ("DCGM_FI_PROF_SM_ACTIVE", "Ratio of cycles an SM has at least 1 warp assigned (in %).", "sm_active", 6),
-    ("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "Ratio of cycles the tensor (HMMA) pipe is active (in %).",
-     "tensor_active", 6),
-    ("DCGM_FI_PROF_DRAM_ACTIVE", "Ratio of cycles the device memory interface is active sending or receiving data "
-     "(in %).", "dram_active", 6),
+    ("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "Ratio of cycles the tensor (HMMA) pipe is active (in %).", "tensor_active", 6),
+    (
+        "DCGM_FI_PROF_DRAM_ACTIVE",
+        "Ratio of cycles the device memory interface is active sending or receiving data (in %).",
+        "dram_active",
+        6,
+    ),
     ("DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", "fb_free_mib", None),
     ("DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", "fb_used_mib", None),
     ("DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).", "power_w", 6),
@@ -30,9 +33,15 @@ def dcgm_text(frame: pl.DataFrame, host: str, sku: str, kubernetes: bool) -> str
     dump has it. Slurm hosts carry the hpc_job label and the 3.x `Hostname`; Kubernetes hosts run a newer
     exporter that writes `hostname` and pod/namespace/container."""
     host_label = "hostname" if kubernetes else "Hostname"
-    base = pl.format('gpu="{}",UUID="{}",pci_bus_id="00000000:{}:00.0",device="nvidia{}",modelName="'
-                     + SKUS[sku].model + f'",{host_label}="{host}",DCGM_FI_DRIVER_VERSION="{DRIVER}"',
-                     "gpu", "uuid", pl.col("gpu").cast(pl.String).str.zfill(2), "gpu")
+    base = pl.format(
+        'gpu="{}",UUID="{}",pci_bus_id="00000000:{}:00.0",device="nvidia{}",modelName="'
+        + SKUS[sku].model
+        + f'",{host_label}="{host}",DCGM_FI_DRIVER_VERSION="{DRIVER}"',
+        "gpu",
+        "uuid",
+        pl.col("gpu").cast(pl.String).str.zfill(2),
+        "gpu",
+    )
     if kubernetes:
         labels = pl.format('{},container="{}",namespace="{}",pod="{}"', base, "container", "namespace", "pod")
     else:
@@ -41,17 +50,24 @@ def dcgm_text(frame: pl.DataFrame, host: str, sku: str, kubernetes: bool) -> str
     blocks = []
     for metric, help_text, col, decimals in DCGM_FAMILIES:
         value = pl.col(col).round(decimals).cast(pl.String) if decimals else pl.col(col).cast(pl.String)
-        lines = frame.select(pl.concat_str(pl.lit(metric + "{"), "labels", pl.lit("} "), value, pl.lit(" "),
-                                           pl.col("ts_ms").cast(pl.String))).to_series()
+        lines = frame.select(
+            pl.concat_str(
+                pl.lit(metric + "{"), "labels", pl.lit("} "), value, pl.lit(" "), pl.col("ts_ms").cast(pl.String)
+            )
+        ).to_series()
         blocks.append(f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n" + "\n".join(lines.to_list()))
     return "\n".join(blocks) + "\n"
 
 
-NVSMI_QUERY = ("timestamp,name,pci.bus_id,driver_version,uuid,index,utilization.gpu,utilization.memory,"
-               "memory.total,memory.used,memory.free,power.draw,temperature.gpu")
-NVSMI_HEADER = ("timestamp, name, pci.bus_id, driver_version, uuid, index, utilization.gpu [%], "
-                "utilization.memory [%], memory.total [MiB], memory.used [MiB], memory.free [MiB], "
-                "power.draw [W], temperature.gpu")
+NVSMI_QUERY = (
+    "timestamp,name,pci.bus_id,driver_version,uuid,index,utilization.gpu,utilization.memory,"
+    "memory.total,memory.used,memory.free,power.draw,temperature.gpu"
+)
+NVSMI_HEADER = (
+    "timestamp, name, pci.bus_id, driver_version, uuid, index, utilization.gpu [%], "
+    "utilization.memory [%], memory.total [MiB], memory.used [MiB], memory.free [MiB], "
+    "power.draw [W], temperature.gpu"
+)
 
 
 def nvidia_smi_csv(frame: pl.DataFrame, start: datetime, sku: str, power_na: bool) -> str:
@@ -60,18 +76,58 @@ def nvidia_smi_csv(frame: pl.DataFrame, start: datetime, sku: str, power_na: boo
     s = SKUS[sku]
     ts = pl.lit(start) + pl.duration(milliseconds=pl.col("ts_ms"))
     power = pl.lit("[N/A]") if power_na else pl.format("{} W", pl.col("power_w").round(2))
-    rows = frame.select(pl.format(
-        "{}, " + s.model + ", 00000000:{}:00.0, " + DRIVER + ", {}, {}, {} %, {} %, " + str(s.fb_total_mib)
-        + " MiB, {} MiB, {} MiB, {}, {}",
-        ts.dt.strftime("%Y/%m/%d %H:%M:%S%.3f"), pl.col("gpu").cast(pl.String).str.zfill(2), "uuid", "gpu",
-        "util_pct", (pl.col("dram_active") * 100).round(0).cast(pl.Int64), "fb_used_mib", "fb_free_mib",
-        power, "temp_c")).to_series()
+    rows = frame.select(
+        pl.format(
+            "{}, "
+            + s.model
+            + ", 00000000:{}:00.0, "
+            + DRIVER
+            + ", {}, {}, {} %, {} %, "
+            + str(s.fb_total_mib)
+            + " MiB, {} MiB, {} MiB, {}, {}",
+            ts.dt.strftime("%Y/%m/%d %H:%M:%S%.3f"),
+            pl.col("gpu").cast(pl.String).str.zfill(2),
+            "uuid",
+            "gpu",
+            "util_pct",
+            (pl.col("dram_active") * 100).round(0).cast(pl.Int64),
+            "fb_used_mib",
+            "fb_free_mib",
+            power,
+            "temp_c",
+        )
+    ).to_series()
     return NVSMI_HEADER + "\n" + "\n".join(rows.to_list()) + "\n"
 
 
-SACCT_FIELDS = ["JobID", "JobIDRaw", "Cluster", "Partition", "QOS", "Account", "Group", "GID", "User", "UID",
-                "Submit", "Eligible", "Start", "End", "Elapsed", "ExitCode", "State", "NNodes", "NCPUS",
-                "ReqCPUS", "ReqMem", "ReqTRES", "AllocTRES", "Timelimit", "NodeList", "JobName"]
+SACCT_FIELDS = [
+    "JobID",
+    "JobIDRaw",
+    "Cluster",
+    "Partition",
+    "QOS",
+    "Account",
+    "Group",
+    "GID",
+    "User",
+    "UID",
+    "Submit",
+    "Eligible",
+    "Start",
+    "End",
+    "Elapsed",
+    "ExitCode",
+    "State",
+    "NNodes",
+    "NCPUS",
+    "ReqCPUS",
+    "ReqMem",
+    "ReqTRES",
+    "AllocTRES",
+    "Timelimit",
+    "NodeList",
+    "JobName",
+]
 
 
 def slurm_time(t: datetime | None) -> str:
@@ -96,14 +152,37 @@ def sacct_rows(rec: dict) -> list[str]:
     alloc = req if start else ""
     nodelist = compress_hostlist(rec["nodes"]) if rec["nodes"] else "None assigned"
     elapsed = slurm_elapsed(int(((end or rec["asof"]) - start).total_seconds())) if start else "00:00:00"
-    common = [rec["cluster"], rec["partition"], rec["qos"], rec["account"], rec["account"], "5000",
-              rec["user"], str(rec["uid"]), slurm_time(rec["submit"]), slurm_time(rec["submit"]),
-              slurm_time(start), slurm_time(end), elapsed, rec["exit_code"], rec["state"], str(n_nodes), str(cpus),
-              str(cpus), f"{cpus * 8}G", req, alloc, "3-00:00:00", nodelist, rec["name"]]
+    common = [
+        rec["cluster"],
+        rec["partition"],
+        rec["qos"],
+        rec["account"],
+        rec["account"],
+        "5000",
+        rec["user"],
+        str(rec["uid"]),
+        slurm_time(rec["submit"]),
+        slurm_time(rec["submit"]),
+        slurm_time(start),
+        slurm_time(end),
+        elapsed,
+        rec["exit_code"],
+        rec["state"],
+        str(n_nodes),
+        str(cpus),
+        str(cpus),
+        f"{cpus * 8}G",
+        req,
+        alloc,
+        "3-00:00:00",
+        nodelist,
+        rec["name"],
+    ]
     rows = ["|".join([rec["job_id"], rec["job_id"], *common])]
     if start:
-        step_state = "RUNNING" if rec["state"] == "RUNNING" else ("COMPLETED" if rec["state"] == "COMPLETED"
-                                                                  else "CANCELLED")
+        step_state = (
+            "RUNNING" if rec["state"] == "RUNNING" else ("COMPLETED" if rec["state"] == "COMPLETED" else "CANCELLED")
+        )
         for step in ("batch", "extern", "0"):
             fields = [f"{rec['job_id']}.{step}", f"{rec['job_id']}.{step}", *common]
             fields[6] = fields[7] = fields[8] = fields[9] = ""  # steps carry no account/user in sacct -P

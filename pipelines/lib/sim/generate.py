@@ -19,9 +19,13 @@ from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
 from .telemetry import host_samples, occupancy_by_gpu
 
-FAILURE_STATE = {"failed_infra": ("NODE_FAIL", "0:0"), "failed_user": ("FAILED", "1:0"),
-                 "preempted": ("PREEMPTED", "0:0"), "drained": ("PREEMPTED", "0:0"),
-                 "completed": ("COMPLETED", "0:0")}
+FAILURE_STATE = {
+    "failed_infra": ("NODE_FAIL", "0:0"),
+    "failed_user": ("FAILED", "1:0"),
+    "preempted": ("PREEMPTED", "0:0"),
+    "drained": ("PREEMPTED", "0:0"),
+    "completed": ("COMPLETED", "0:0"),
+}
 
 
 class Landing:
@@ -84,22 +88,67 @@ def _csv(header: list[str], rows: list[list]) -> str:
 
 def _write_inventory(cfg, out: Landing, hosts, org) -> None:
     for day in range(cfg.days):
-        rows = [[h.host_id, h.cluster, {"slurm-a": "us-east-1", "k8s-b": "us-east-1"}.get(h.cluster, "us-west-2"),
-                 SKUS[h.sku].model, h.gpu_count, h.pool, h.reservation, f"{SKUS[h.sku].usd_per_gpu_hour:.2f}",
-                 out.at(h.valid_from_s).strftime("%Y-%m-%d %H:%M:%S"), ""]
-                for h in hosts if h.valid_from_s < (day + 1) * 86400]
-        out.write("hosts", day, "hosts.csv", _csv(
-            ["host", "cluster", "region", "gpu_model", "gpu_count", "pool", "reservation", "usd_per_gpu_hour",
-             "valid_from", "valid_to"], rows))
-        out.write("users", day, "users.csv", _csv(["user_name", "team", "email"],
-                                                  [[u, t, f"{u}@example.com"] for u, t in org.users.items()]))
+        rows = [
+            [
+                h.host_id,
+                h.cluster,
+                {"slurm-a": "us-east-1", "k8s-b": "us-east-1"}.get(h.cluster, "us-west-2"),
+                SKUS[h.sku].model,
+                h.gpu_count,
+                h.pool,
+                h.reservation,
+                f"{SKUS[h.sku].usd_per_gpu_hour:.2f}",
+                out.at(h.valid_from_s).strftime("%Y-%m-%d %H:%M:%S"),
+                "",
+            ]
+            for h in hosts
+            if h.valid_from_s < (day + 1) * 86400
+        ]
+        out.write(
+            "hosts",
+            day,
+            "hosts.csv",
+            _csv(
+                [
+                    "host",
+                    "cluster",
+                    "region",
+                    "gpu_model",
+                    "gpu_count",
+                    "pool",
+                    "reservation",
+                    "usd_per_gpu_hour",
+                    "valid_from",
+                    "valid_to",
+                ],
+                rows,
+            ),
+        )
+        out.write(
+            "users",
+            day,
+            "users.csv",
+            _csv(["user_name", "team", "email"], [[u, t, f"{u}@example.com"] for u, t in org.users.items()]),
+        )
         month = out.at(day * 86400).strftime("%Y-%m")
-        out.write("team_headcount", day, "team_headcount.csv", _csv(
-            ["team", "month", "headcount"],
-            [[t, month, sum(1 for v in org.users.values() if v == t) + 1] for t in org.teams]))
-        out.write("gpu_prices", day, "gpu_prices.csv", _csv(
-            ["gpu_model", "list_usd_per_gpu_hour", "effective_usd_per_gpu_hour"],
-            [[s.model, f"{s.usd_per_gpu_hour * 1.6:.2f}", f"{s.usd_per_gpu_hour:.2f}"] for s in SKUS.values()]))
+        out.write(
+            "team_headcount",
+            day,
+            "team_headcount.csv",
+            _csv(
+                ["team", "month", "headcount"],
+                [[t, month, sum(1 for v in org.users.values() if v == t) + 1] for t in org.teams],
+            ),
+        )
+        out.write(
+            "gpu_prices",
+            day,
+            "gpu_prices.csv",
+            _csv(
+                ["gpu_model", "list_usd_per_gpu_hour", "effective_usd_per_gpu_hour"],
+                [[s.model, f"{s.usd_per_gpu_hour * 1.6:.2f}", f"{s.usd_per_gpu_hour:.2f}"] for s in SKUS.values()],
+            ),
+        )
 
 
 def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> None:
@@ -114,7 +163,9 @@ def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> None:
                 out.write("nvidia_smi_samples", day, f"{h.host_id}.csv", text)
             else:
                 part = part.with_columns(ts_ms=part["ts_ms"] + int(cfg.start.timestamp() * 1000))
-                out.write("dcgm_samples", day, f"{h.host_id}.prom", dcgm_text(part, h.host_id, h.sku, h.cluster == "k8s-b"))
+                out.write(
+                    "dcgm_samples", day, f"{h.host_id}.prom", dcgm_text(part, h.host_id, h.sku, h.cluster == "k8s-b")
+                )
 
 
 def _scheduler_records(cfg, jobs):
@@ -147,13 +198,27 @@ def _write_scheduler(cfg, out: Landing, jobs, hosts, org) -> None:
             state, code, start, end = _state_asof(job, a, day1, cfg.horizon_s)
             nodes = sorted({h for h, _ in a.placement}) if start is not None else []
             if job.cluster == "slurm-a":
-                sacct += sacct_rows({
-                    "job_id": sched_id, "cluster": "slurm-a", "partition": SKUS[job.sku].short, "qos": job.priority,
-                    "account": job.team, "user": job.user, "uid": uids[job.user], "submit": out.at(submit),
-                    "start": out.at(start) if start is not None else None,
-                    "end": out.at(end) if end is not None else None, "asof": out.at(min(day1, cfg.horizon_s)),
-                    "exit_code": code, "state": state, "nodes": nodes, "gpus": job.n_gpus,
-                    "gpu_type": SKUS[job.sku].short, "name": f"{job.job_id}"})
+                sacct += sacct_rows(
+                    {
+                        "job_id": sched_id,
+                        "cluster": "slurm-a",
+                        "partition": SKUS[job.sku].short,
+                        "qos": job.priority,
+                        "account": job.team,
+                        "user": job.user,
+                        "uid": uids[job.user],
+                        "submit": out.at(submit),
+                        "start": out.at(start) if start is not None else None,
+                        "end": out.at(end) if end is not None else None,
+                        "asof": out.at(min(day1, cfg.horizon_s)),
+                        "exit_code": code,
+                        "state": state,
+                        "nodes": nodes,
+                        "gpus": job.n_gpus,
+                        "gpu_type": SKUS[job.sku].short,
+                        "name": f"{job.job_id}",
+                    }
+                )
             else:
                 k8s.append(json.dumps(_k8s_record(cfg, out, job, a, submit, sched_id, state, start, end, nodes)))
         out.write("sacct_jobs", day, "sacct_slurm-a.txt", "\n".join(sacct) + "\n")
@@ -166,8 +231,9 @@ def _k8s_record(cfg, out, job, a, submit, name, state, start, end, nodes) -> dic
         conditions.append({"type": "Complete", "status": "True", "lastTransitionTime": iso_ms(cfg.start, end)})
     elif state in ("FAILED", "NODE_FAIL", "PREEMPTED"):
         reason = {"FAILED": "BackoffLimitExceeded", "NODE_FAIL": "PodFailurePolicy", "PREEMPTED": "Preempted"}[state]
-        conditions.append({"type": "Failed", "status": "True", "reason": reason,
-                           "lastTransitionTime": iso_ms(cfg.start, end)})
+        conditions.append(
+            {"type": "Failed", "status": "True", "reason": reason, "lastTransitionTime": iso_ms(cfg.start, end)}
+        )
     status = {"conditions": conditions}
     if start is not None:
         status["startTime"] = iso_ms(cfg.start, start)
@@ -177,16 +243,32 @@ def _k8s_record(cfg, out, job, a, submit, name, state, start, end, nodes) -> dic
         status["succeeded"] = 1
     container = {"training": "trainer"}.get(job.kind, job.kind)
     return {
-        "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {"name": name, "namespace": f"team-{job.team}", "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cfg.seed}/{name}")),
-                     "creationTimestamp": iso_ms(cfg.start, submit),
-                     "labels": {"fleet.example.com/team": job.team, "fleet.example.com/user": job.user,
-                                "fleet.example.com/project": job.project, "fleet.example.com/model": job.model,
-                                "fleet.example.com/run-id": job.job_id, "fleet.example.com/workload": job.kind},
-                     "annotations": {"fleet.example.com/nodes": ",".join(nodes)}},
-        "spec": {"template": {"spec": {
-            "priorityClassName": job.priority, "nodeSelector": {"nvidia.com/gpu.product": SKUS[job.sku].model.replace(" ", "-")},
-            "containers": [{"name": container, "resources": {"limits": {"nvidia.com/gpu": str(job.n_gpus)}}}]}}},
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": f"team-{job.team}",
+            "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cfg.seed}/{name}")),
+            "creationTimestamp": iso_ms(cfg.start, submit),
+            "labels": {
+                "fleet.example.com/team": job.team,
+                "fleet.example.com/user": job.user,
+                "fleet.example.com/project": job.project,
+                "fleet.example.com/model": job.model,
+                "fleet.example.com/run-id": job.job_id,
+                "fleet.example.com/workload": job.kind,
+            },
+            "annotations": {"fleet.example.com/nodes": ",".join(nodes)},
+        },
+        "spec": {
+            "template": {
+                "spec": {
+                    "priorityClassName": job.priority,
+                    "nodeSelector": {"nvidia.com/gpu.product": SKUS[job.sku].model.replace(" ", "-")},
+                    "containers": [{"name": container, "resources": {"limits": {"nvidia.com/gpu": str(job.n_gpus)}}}],
+                }
+            }
+        },
         "status": status,
     }
 
@@ -196,15 +278,39 @@ def _write_training_events(cfg, out: Landing, jobs, registered) -> None:
 
     def emit(t: float, run, a, event: str, **fields) -> None:
         if 0 <= t < cfg.horizon_s:
-            rec = {"ts": iso_ms(cfg.start, t), "run_id": run.job_id, "attempt": a.number if a else None,
-                   "scheduler_job_id": a.sched_job_id if a else None, "cluster": run.cluster, "event": event, **fields}
+            rec = {
+                "ts": iso_ms(cfg.start, t),
+                "run_id": run.job_id,
+                "attempt": a.number if a else None,
+                "scheduler_job_id": a.sched_job_id if a else None,
+                "cluster": run.cluster,
+                "event": event,
+                **fields,
+            }
             by_day.setdefault(int(t // 86400), []).append((t, json.dumps(rec)))
 
-    phase_names = {"init": "init", "compile": "compile", "ckpt": "checkpoint", "stall": "data_stall",
-                   "publish": "publish"}
+    phase_names = {
+        "init": "init",
+        "compile": "compile",
+        "ckpt": "checkpoint",
+        "stall": "data_stall",
+        "publish": "publish",
+    }
     for job in (j for j in jobs if j.kind == "training"):
-        emit(job.submit, job, None, "submitted", team=job.team, user=job.user, project=job.project, model=job.model,
-             framework=job.framework, n_gpus=job.n_gpus, gpu_model=SKUS[job.sku].model, priority=job.priority)
+        emit(
+            job.submit,
+            job,
+            None,
+            "submitted",
+            team=job.team,
+            user=job.user,
+            project=job.project,
+            model=job.model,
+            framework=job.framework,
+            n_gpus=job.n_gpus,
+            gpu_model=SKUS[job.sku].model,
+            priority=job.priority,
+        )
         for a in job.attempts:
             emit(a.start, job, a, "allocated", hosts=sorted({h for h, _ in a.placement}), n_gpus=len(a.placement))
             first_train = True
@@ -215,18 +321,31 @@ def _write_training_events(cfg, out: Landing, jobs, registered) -> None:
                         first_train = False
                     hi = s.samples0 + (s.t1 - s.t0) * s.rate
                     replay = max(0.0, min(hi, a.high_water0) - s.samples0)
-                    emit(s.t1, job, a, "progress", samples_new=round(hi - s.samples0 - replay),
-                         samples_replayed=round(replay), samples_total=round(hi))
+                    emit(
+                        s.t1,
+                        job,
+                        a,
+                        "progress",
+                        samples_new=round(hi - s.samples0 - replay),
+                        samples_replayed=round(replay),
+                        samples_total=round(hi),
+                    )
                 elif s.phase in phase_names:
                     name = phase_names[s.phase]
                     extra = {"device": "gpu"} if s.phase == "publish" else {}
                     emit(s.t0, job, a, f"{name}_started", **extra)
                     if not s.truncated:
                         done = {"ckpt": "checkpoint_saved"}.get(s.phase, f"{name}_finished")
-                        emit(s.t1, job, a, done, **({"samples_total": round(s.samples0)} if s.phase == "ckpt" else extra))
+                        emit(
+                            s.t1, job, a, done, **({"samples_total": round(s.samples0)} if s.phase == "ckpt" else extra)
+                        )
             if a.end <= cfg.horizon_s and (a.outcome != "completed" or a.end < cfg.horizon_s):
-                cause = {"failed_infra": "infra", "failed_user": "user", "preempted": "preemption",
-                         "drained": "maintenance"}.get(a.outcome)
+                cause = {
+                    "failed_infra": "infra",
+                    "failed_user": "user",
+                    "preempted": "preemption",
+                    "drained": "maintenance",
+                }.get(a.outcome)
                 xid = {"xid": 79} if a.outcome == "failed_infra" else {}
                 outcome = {"drained": "preempted"}.get(a.outcome, a.outcome.split("_")[0])
                 emit(a.end, job, a, "attempt_ended", outcome=outcome, failure_cause=cause, **xid)
@@ -234,9 +353,17 @@ def _write_training_events(cfg, out: Landing, jobs, registered) -> None:
                     emit(a.end + 30, job, a, "publish_started", device="cpu")
                     emit(a.end + 630, job, a, "publish_finished", device="cpu")
         if job.final_state in ("completed", "failed") and job.attempts:
-            end = job.attempts[-1].end + (630 if job.final_state == "completed" and not job.attempts[-1].publish_on_gpu else 0)
-            emit(end, job, job.attempts[-1], "job_ended", final_state=job.final_state,
-                 model_version=registered.get(job.job_id))
+            end = job.attempts[-1].end + (
+                630 if job.final_state == "completed" and not job.attempts[-1].publish_on_gpu else 0
+            )
+            emit(
+                end,
+                job,
+                job.attempts[-1],
+                "job_ended",
+                final_state=job.final_state,
+                model_version=registered.get(job.job_id),
+            )
     for day, items in by_day.items():
         out.write("training_events", day, "events.jsonl", "\n".join(r for _, r in sorted(items)) + "\n")
 
@@ -245,19 +372,49 @@ def _write_registry(cfg, out: Landing, stage_events, deployments) -> None:
     by_day: dict[int, list] = {}
     for e in sorted(stage_events, key=lambda e: e.t):
         if e.t < cfg.horizon_s:
-            rec = {"event_time": iso_ms(cfg.start, e.t), "model_name": e.model, "version": e.version,
-                   "from_stage": e.from_stage, "to_stage": e.to_stage}
+            rec = {
+                "event_time": iso_ms(cfg.start, e.t),
+                "model_name": e.model,
+                "version": e.version,
+                "from_stage": e.from_stage,
+                "to_stage": e.to_stage,
+            }
             by_day.setdefault(max(0, int(e.t // 86400)), []).append(json.dumps(rec))  # history backfilled on day 0
     for day in range(cfg.days):
         out.write("model_stage_events", day, "stage_events.jsonl", "\n".join(by_day.get(day, [])) + "\n")
         day0, day1 = day * 86400, (day + 1) * 86400
-        rows = [[d.deployment_id, d.model, d.version, "serve-c", d.host, ";".join(map(str, d.gpus)),
-                 out.at(d.start_s).strftime("%Y-%m-%d %H:%M:%S"),
-                 out.at(d.end_s).strftime("%Y-%m-%d %H:%M:%S") if d.end_s is not None and d.end_s < day1 else ""]
-                for d in deployments if d.start_s < day1 and (d.end_s is None or d.end_s >= day0)]
-        out.write("serving_deployments", day, "deployments.csv", _csv(
-            ["deployment_id", "model_name", "model_version", "cluster", "host", "gpu_indices", "started_at",
-             "ended_at"], rows))
+        rows = [
+            [
+                d.deployment_id,
+                d.model,
+                d.version,
+                "serve-c",
+                d.host,
+                ";".join(map(str, d.gpus)),
+                out.at(d.start_s).strftime("%Y-%m-%d %H:%M:%S"),
+                out.at(d.end_s).strftime("%Y-%m-%d %H:%M:%S") if d.end_s is not None and d.end_s < day1 else "",
+            ]
+            for d in deployments
+            if d.start_s < day1 and (d.end_s is None or d.end_s >= day0)
+        ]
+        out.write(
+            "serving_deployments",
+            day,
+            "deployments.csv",
+            _csv(
+                [
+                    "deployment_id",
+                    "model_name",
+                    "model_version",
+                    "cluster",
+                    "host",
+                    "gpu_indices",
+                    "started_at",
+                    "ended_at",
+                ],
+                rows,
+            ),
+        )
 
 
 def _write_traffic(cfg, out: Landing, deployments, rng) -> None:
@@ -274,17 +431,44 @@ def _write_traffic(cfg, out: Landing, deployments, rng) -> None:
                 sel = day_idx == day
                 ts = [out.at(x).strftime("%Y-%m-%d %H:%M:%S.%f") + "0" for x in t[sel]]  # 100 ns, as Azure's trace
                 rows = list(zip(ts, [d.model] * sel.sum(), ctx[sel], gen[sel], latency[sel]))
-                out.write("inference_requests", int(day), f"{d.deployment_id}.csv",
-                          _csv(["TIMESTAMP", "Model", "ContextTokens", "GeneratedTokens", "LatencyMs"], rows))
+                out.write(
+                    "inference_requests",
+                    int(day),
+                    f"{d.deployment_id}.csv",
+                    _csv(["TIMESTAMP", "Model", "ContextTokens", "GeneratedTokens", "LatencyMs"], rows),
+                )
         else:
             hour = (t // 3600).astype(int)
             for h in np.unique(hour):
                 sel = hour == h
-                hourly.setdefault(int(h // 24), []).append([
-                    out.at(h * 3600).strftime("%Y-%m-%dT%H:00:00Z"), d.model, d.version, int(sel.sum()),
-                    int(ctx[sel].sum()), int(gen[sel].sum()), float(np.percentile(latency[sel], 50)),
-                    float(np.percentile(latency[sel], 99))])
+                hourly.setdefault(int(h // 24), []).append(
+                    [
+                        out.at(h * 3600).strftime("%Y-%m-%dT%H:00:00Z"),
+                        d.model,
+                        d.version,
+                        int(sel.sum()),
+                        int(ctx[sel].sum()),
+                        int(gen[sel].sum()),
+                        float(np.percentile(latency[sel], 50)),
+                        float(np.percentile(latency[sel], 99)),
+                    ]
+                )
     for day in range(cfg.days):
-        out.write("inference_hourly", day, "hourly.csv", _csv(
-            ["hour_start", "model_name", "model_version", "requests", "input_tokens", "output_tokens",
-             "latency_p50_ms", "latency_p99_ms"], sorted(hourly.get(day, []))))
+        out.write(
+            "inference_hourly",
+            day,
+            "hourly.csv",
+            _csv(
+                [
+                    "hour_start",
+                    "model_name",
+                    "model_version",
+                    "requests",
+                    "input_tokens",
+                    "output_tokens",
+                    "latency_p50_ms",
+                    "latency_p99_ms",
+                ],
+                sorted(hourly.get(day, [])),
+            ),
+        )

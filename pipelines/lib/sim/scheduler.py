@@ -71,12 +71,25 @@ def generate_jobs(cfg: FleetConfig, rng: np.random.Generator, hosts: list[Host],
         n_gpus = int(rng.choice([1, 2, 4, 8, 16], p=[0.25, 0.2, 0.25, 0.2, 0.1])) if kind == "training" else 1
         hours_needed = float(rng.lognormal(np.log(3.0), 0.9)) if kind == "training" else float(rng.uniform(0.3, 3))
         rate = float(rng.uniform(800, 1600)) * (2.0 if sku == "H100" else 1.0)
-        jobs.append(Job(
-            job_id=f"run-{i + 1:05d}", kind=kind, cluster=cluster, user=user, team=team, project=str(project),
-            model=str(model), sku=str(sku), n_gpus=n_gpus,
-            priority=str(rng.choice(["high", "normal", "low"], p=[0.15, 0.6, 0.25])),
-            framework="pt2" if rng.random() < 0.55 else "pt1", submit=int(submit),
-            samples_total=hours_needed * 3600 * rate * n_gpus, samples_per_gpu_s=rate, eligible=int(submit)))
+        jobs.append(
+            Job(
+                job_id=f"run-{i + 1:05d}",
+                kind=kind,
+                cluster=cluster,
+                user=user,
+                team=team,
+                project=str(project),
+                model=str(model),
+                sku=str(sku),
+                n_gpus=n_gpus,
+                priority=str(rng.choice(["high", "normal", "low"], p=[0.15, 0.6, 0.25])),
+                framework="pt2" if rng.random() < 0.55 else "pt1",
+                submit=int(submit),
+                samples_total=hours_needed * 3600 * rate * n_gpus,
+                samples_per_gpu_s=rate,
+                eligible=int(submit),
+            )
+        )
     return jobs
 
 
@@ -98,7 +111,7 @@ class Scheduler:
                 self._enqueue(pending[k])
                 k += 1
             self._schedule(t)
-        for job, a in self.running:  # still running at the horizon: leave the attempt open-ended
+        for job, _ in self.running:  # still running at the horizon: leave the attempt open-ended
             job.final_state = "running"
 
     def _release(self, a: Attempt) -> None:
@@ -150,8 +163,15 @@ class Scheduler:
         self._settle(job, a, t)
 
     def _candidates(self, job: Job, t: int) -> list[Host]:
-        return [h for h in self.hosts.values() if h.cluster == job.cluster and h.sku == job.sku and h.schedulable
-                and h.valid_from_s <= t and not h.is_down(t)]
+        return [
+            h
+            for h in self.hosts.values()
+            if h.cluster == job.cluster
+            and h.sku == job.sku
+            and h.schedulable
+            and h.valid_from_s <= t
+            and not h.is_down(t)
+        ]
 
     def _place(self, job: Job, t: int) -> list[tuple[str, int]] | None:
         hosts = self._candidates(job, t)
@@ -173,8 +193,9 @@ class Scheduler:
             return False
         best = None
         for h in self._candidates(job, t):
-            victims = [(j, a) for j, a in self.running if j.priority == "low"
-                       and any(p[0] == h.host_id for p in a.placement)]
+            victims = [
+                (j, a) for j, a in self.running if j.priority == "low" and any(p[0] == h.host_id for p in a.placement)
+            ]
             held = sum(sum(1 for p in a.placement if p[0] == h.host_id) for _, a in victims)
             if len(self.free[h.host_id]) + held >= job.n_gpus and (best is None or len(victims) < len(best)):
                 best = victims
@@ -203,8 +224,16 @@ class Scheduler:
     def _start(self, job: Job, t: int, placement: list[tuple[str, int]]) -> None:
         name = job.pending_id
         if job.kind == "training":
-            a = plan_attempt(job, len(job.attempts) + 1, name, t, placement, self.rng,
-                             self.cfg.mtbf_gpu_hours, self.cfg.user_failure_rate)
+            a = plan_attempt(
+                job,
+                len(job.attempts) + 1,
+                name,
+                t,
+                placement,
+                self.rng,
+                self.cfg.mtbf_gpu_hours,
+                self.cfg.user_failure_rate,
+            )
         else:  # evaluation and notebooks: a launcher phase then one block of work
             work = int(job.samples_total / (job.samples_per_gpu_s * job.n_gpus))
             a = Attempt(len(job.attempts) + 1, name, t, placement, publish_on_gpu=False)

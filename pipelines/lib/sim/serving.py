@@ -53,17 +53,34 @@ def build_serving(cfg: FleetConfig, rng: np.random.Generator, hosts: list[Host],
     cursor = 0
     for rank, model in enumerate(deployed):
         n = 2 if rank < 2 else 1
-        gpus_here = [s for s in slots[cursor: cursor + n]]
+        gpus_here = [s for s in slots[cursor : cursor + n]]
         if len(gpus_here) < n:
             break
         cursor += n
         base = 0.9 / (rank + 1) ** 1.4 if rank < len(deployed) - 2 else 0.0004  # the last two are barely used
         version = int(rng.integers(2, 6))
         since = -int(rng.integers(5, 40)) * 86400
-        deployments.append(Deployment(f"dep-{len(deployments) + 1:03d}", model, version, gpus_here[0][0],
-                                      [g for _, g in gpus_here], since, None, base, rank % 2 == 0))
-        for k, (a, b) in enumerate([(None, "experimentation"), ("experimentation", "training"),
-                                    ("training", "evaluation"), ("evaluation", "deployed")]):
+        deployments.append(
+            Deployment(
+                f"dep-{len(deployments) + 1:03d}",
+                model,
+                version,
+                gpus_here[0][0],
+                [g for _, g in gpus_here],
+                since,
+                None,
+                base,
+                rank % 2 == 0,
+            )
+        )
+        for k, (a, b) in enumerate(
+            [
+                (None, "experimentation"),
+                ("experimentation", "training"),
+                ("training", "evaluation"),
+                ("evaluation", "deployed"),
+            ]
+        ):
             events.append(StageEvent(since - (4 - k) * 7 * 86400, model, version if k >= 2 else None, a, b))
     # the barely used model is retired on the last day
     last = deployments[-1]
@@ -72,8 +89,14 @@ def build_serving(cfg: FleetConfig, rng: np.random.Generator, hosts: list[Host],
     return deployments, events, slots[cursor:]
 
 
-def lifecycle_from_training(jobs, deployments: list[Deployment], events: list[StageEvent], free_slots,
-                            rng: np.random.Generator, cfg: FleetConfig) -> dict[str, int]:
+def lifecycle_from_training(
+    jobs,
+    deployments: list[Deployment],
+    events: list[StageEvent],
+    free_slots,
+    rng: np.random.Generator,
+    cfg: FleetConfig,
+) -> dict[str, int]:
     """Models enter training with their first job, get a version when a run completes, and some get deployed.
     Returns run_id -> registered version for runs that produced one."""
     stage = {e.model: e.to_stage for e in sorted(events, key=lambda e: e.t)}
@@ -99,9 +122,19 @@ def lifecycle_from_training(jobs, deployments: list[Deployment], events: list[St
             if free_slots and rng.random() < 0.5 and go_live < cfg.horizon_s:
                 host, gpu = free_slots.pop(0)
                 events.append(StageEvent(go_live, job.model, versions[job.model], "evaluation", "deployed"))
-                deployments.append(Deployment(f"dep-{len(deployments) + 1:03d}", job.model, versions[job.model],
-                                              host, [gpu], go_live, None, float(rng.uniform(0.01, 0.2)),
-                                              bool(rng.random() < 0.5)))
+                deployments.append(
+                    Deployment(
+                        f"dep-{len(deployments) + 1:03d}",
+                        job.model,
+                        versions[job.model],
+                        host,
+                        [gpu],
+                        go_live,
+                        None,
+                        float(rng.uniform(0.01, 0.2)),
+                        bool(rng.random() < 0.5),
+                    )
+                )
                 stage[job.model] = "deployed"
     return registered
 

@@ -56,7 +56,8 @@ def occupancy_by_gpu(jobs, deployments: list[Deployment]) -> dict[tuple[str, int
     for d in deployments:
         for gpu in d.gpus:
             occ.setdefault((d.host, gpu), []).append(
-                Occupancy(d.start_s, d.end_s if d.end_s is not None else 1 << 40, "serve", {}, d))
+                Occupancy(d.start_s, d.end_s if d.end_s is not None else 1 << 40, "serve", {}, d)
+            )
     return occ
 
 
@@ -97,22 +98,28 @@ def host_samples(cfg: FleetConfig, host: Host, occ, rng: np.random.Generator) ->
                 xid[(ts >= o.t0) & (ts < o.t1)] = o.xid
         fb_used = np.clip(prof[:, 5] * sku.fb_total_mib * (1 + rng.normal(0, 0.02, ts.size)), 300, sku.fb_total_mib - 1)
         power = sku.idle_w + np.clip(power_frac, 0, 1) * (sku.tdp_w - sku.idle_w)
-        frames.append(pl.DataFrame({
-            "ts_ms": ts * 1000 + jitter_ms,
-            "gpu": np.full(ts.size, gpu),
-            "uuid": [host.gpu_uuids[gpu]] * ts.size,
-            "util_pct": np.clip(np.round(util), 0, 100).astype(np.int64),
-            "sm_active": np.clip(act[:, 0], 0, 1),
-            "tensor_active": np.clip(act[:, 1], 0, 1),
-            "dram_active": np.clip(act[:, 2], 0, 1),
-            "fb_used_mib": fb_used.astype(np.int64),
-            "fb_free_mib": (sku.fb_total_mib - fb_used.astype(np.int64)),
-            "power_w": np.round(power + rng.normal(0, 1.5, ts.size), 3),
-            "temp_c": np.round(30 + 45 * np.clip(power_frac, 0, 1) + rng.normal(0, 1, ts.size)).astype(np.int64),
-            "xid": xid,
-            "hpc_job": [lab.get("hpc_job", "") for lab in labels],
-            "pod": [lab.get("pod", "") for lab in labels],
-            "namespace": [lab.get("namespace", "") for lab in labels],
-            "container": [lab.get("container", "") for lab in labels],
-        }))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "ts_ms": ts * 1000 + jitter_ms,
+                    "gpu": np.full(ts.size, gpu),
+                    "uuid": [host.gpu_uuids[gpu]] * ts.size,
+                    "util_pct": np.clip(np.round(util), 0, 100).astype(np.int64),
+                    "sm_active": np.clip(act[:, 0], 0, 1),
+                    "tensor_active": np.clip(act[:, 1], 0, 1),
+                    "dram_active": np.clip(act[:, 2], 0, 1),
+                    "fb_used_mib": fb_used.astype(np.int64),
+                    "fb_free_mib": (sku.fb_total_mib - fb_used.astype(np.int64)),
+                    "power_w": np.round(power + rng.normal(0, 1.5, ts.size), 3),
+                    "temp_c": np.round(30 + 45 * np.clip(power_frac, 0, 1) + rng.normal(0, 1, ts.size)).astype(
+                        np.int64
+                    ),
+                    "xid": xid,
+                    "hpc_job": [lab.get("hpc_job", "") for lab in labels],
+                    "pod": [lab.get("pod", "") for lab in labels],
+                    "namespace": [lab.get("namespace", "") for lab in labels],
+                    "container": [lab.get("container", "") for lab in labels],
+                }
+            )
+        )
     return pl.concat(frames).sort("ts_ms", "gpu")

@@ -40,8 +40,16 @@ class Attempt:
     high_water0: float = 0.0  # samples consumed by earlier attempts: re-consuming up to here is replay
 
 
-def plan_attempt(job, number: int, sched_job_id: str, start: int, placement, rng: np.random.Generator,
-                 mtbf_gpu_hours: float, user_failure_rate: float) -> Attempt:
+def plan_attempt(
+    job,
+    number: int,
+    sched_job_id: str,
+    start: int,
+    placement,
+    rng: np.random.Generator,
+    mtbf_gpu_hours: float,
+    user_failure_rate: float,
+) -> Attempt:
     """Lay out phases from `start` until the job completes or the drawn failure time."""
     a = Attempt(number, sched_job_id, start, placement, publish_on_gpu=bool(rng.random() < 0.6))
     t = start
@@ -54,8 +62,11 @@ def plan_attempt(job, number: int, sched_job_id: str, start: int, placement, rng
     rate = job.samples_per_gpu_s * job.n_gpus
     since_ckpt = 0
     while samples < job.samples_total:
-        train = min(int(rng.integers(600, 1500)), CKPT_INTERVAL_S - since_ckpt,
-                    int(np.ceil((job.samples_total - samples) / rate)))
+        train = min(
+            int(rng.integers(600, 1500)),
+            CKPT_INTERVAL_S - since_ckpt,
+            int(np.ceil((job.samples_total - samples) / rate)),
+        )
         a.segments.append(Segment(t, t + train, "train", samples, rate))
         t += train
         samples += train * rate
