@@ -4,6 +4,7 @@ same Dagster jobs the schedule and sensors run; `summary` prints the published w
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import dagster as dg
@@ -14,20 +15,53 @@ from pipelines.lib.sim.__main__ import main as simulate
 from pipelines.lib.sources import landed_partitions
 
 
+PID_TAG = "pipelines/cli_pid"
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_stale_claims(instance: dg.DagsterInstance) -> list[str]:
+    """Give back duckdb_writer slots that no live run can use: slots still claimed by runs that have ended, and
+    runs of an earlier CLI process that was killed (they stay STARTED and would hold the pool forever)."""
+    released = []
+    info = instance.event_log_storage.get_concurrency_info("duckdb_writer")
+    holders = {c.run_id for c in info.claimed_slots} | {p.run_id for p in info.pending_steps}
+    for run_id in holders:
+        run = instance.get_run_by_id(run_id)
+        dead_cli_run = run is not None and PID_TAG in run.tags and not _alive(run.tags[PID_TAG])
+        if run is None or run.is_finished or dead_cli_run:
+            if dead_cli_run and not run.is_finished:
+                instance.report_run_failed(run, "the CLI process that ran it is gone")
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+            released.append(run_id)
+    return released
+
+
 def materialize_all(instance: dg.DagsterInstance | None = None) -> None:
     """Ingest every landed day, then build and publish, each as a Dagster run."""
     from pipelines.definitions import defs
 
     definitions = defs()
     instance = instance or dg.DagsterInstance.get()
+    for run_id in release_stale_claims(instance):
+        print(f"released the duckdb_writer pool from stale run {run_id}", flush=True)
+    tags = {PID_TAG: str(os.getpid())}
     ingest = definitions.resolve_job_def("ingest_day_job")
     days = landed_partitions(settings.landing_dir())
     for day in days:
-        result = ingest.execute_in_process(partition_key=day, instance=instance)
+        result = ingest.execute_in_process(partition_key=day, instance=instance, tags=tags)
         print(f"ingested {day}: {'ok' if result.success else 'FAILED'}", flush=True)
         if not result.success:
             raise SystemExit(f"ingest of {day} failed; see the Dagster run {result.run_id}")
-    result = definitions.resolve_job_def("refresh_warehouse_job").execute_in_process(instance=instance)
+    result = definitions.resolve_job_def("refresh_warehouse_job").execute_in_process(instance=instance, tags=tags)
     if not result.success:
         raise SystemExit(f"dbt build / publish failed; see the Dagster run {result.run_id}")
 

@@ -95,6 +95,16 @@ SOURCES = [
         "Finance price list per GPU model: list and effective (discounted) $ per GPU-hour.",
     ),
     RawSource(
+        "inventory",
+        "maintenance_windows",
+        ("*.csv",),
+        _csv(
+            {"window_id": STR, "host": STR, "starts_at": TS, "ends_at": TS, "kind": STR, "reason": STR},
+            {"reason", "kind"},
+        ),
+        "Maintenance calendar: planned windows per host (UTC); unplanned outages show only as telemetry gaps.",
+    ),
+    RawSource(
         "scheduler",
         "sacct_jobs",
         ("*.txt", "*.log", "*.log.gz"),

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import SKUS, FleetConfig
-from .fleet import build_hosts, build_org
+from .fleet import REGIONS, build_hosts, build_org
 from .formats import SACCT_FIELDS, dcgm_text, iso_ms, nvidia_smi_csv, sacct_rows
 from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
@@ -61,6 +61,7 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
         shutil.rmtree(landing_root)
     out = Landing(landing_root, cfg.start)
     _write_inventory(cfg, out, hosts, org)
+    _write_maintenance(cfg, out, hosts)
     _write_telemetry(cfg, out, hosts, occupancy_by_gpu(jobs, deployments), rng)
     _write_scheduler(cfg, out, jobs, hosts, org)
     _write_training_events(cfg, out, jobs, registered)
@@ -92,7 +93,7 @@ def _write_inventory(cfg, out: Landing, hosts, org) -> None:
             [
                 h.host_id,
                 h.cluster,
-                {"slurm-a": "us-east-1", "k8s-b": "us-east-1"}.get(h.cluster, "us-west-2"),
+                REGIONS[h.cluster],
                 SKUS[h.sku].model,
                 h.gpu_count,
                 h.pool,
@@ -148,6 +149,30 @@ def _write_inventory(cfg, out: Landing, hosts, org) -> None:
                 ["gpu_model", "list_usd_per_gpu_hour", "effective_usd_per_gpu_hour"],
                 [[s.model, f"{s.usd_per_gpu_hour * 1.6:.2f}", f"{s.usd_per_gpu_hour:.2f}"] for s in SKUS.values()],
             ),
+        )
+
+
+def _write_maintenance(cfg, out: Landing, hosts) -> None:
+    """The maintenance calendar: planned windows overlapping the day (outages are not announced)."""
+    windows = sorted((a, b, h.host_id) for h in hosts for a, b, kind in h.down if kind == "planned")
+    for day in range(cfg.days):
+        rows = [
+            [
+                f"mw-{a // 3600:05d}-{host}",
+                host,
+                out.at(a).strftime("%Y-%m-%d %H:%M:%S"),
+                out.at(b).strftime("%Y-%m-%d %H:%M:%S"),
+                "planned",
+                "firmware and driver upgrade",
+            ]
+            for a, b, host in windows
+            if a < (day + 1) * 86400 and b > day * 86400
+        ]
+        out.write(
+            "maintenance_windows",
+            day,
+            "maintenance.csv",
+            _csv(["window_id", "host", "starts_at", "ends_at", "kind", "reason"], rows),
         )
 
 
