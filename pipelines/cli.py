@@ -14,7 +14,6 @@ from pipelines.lib.publish import open_published
 from pipelines.lib.sim.__main__ import main as simulate
 from pipelines.lib.sources import landed_partitions
 
-
 PID_TAG = "pipelines/cli_pid"
 
 
