@@ -71,7 +71,7 @@ final as (
         coalesce(telemetry.allocated_s, 0) as allocated_s,
         telemetry.allocation_id as allocated_job_id,
         telemetry.allocation_source,
-        coalesce(job_owners.team, null) as allocated_team,
+        coalesce(job_owners.team, deployments.team) as allocated_team,
         coalesce(job_owners.run_id, deployments.model_name) as allocated_workload,
         telemetry.gpu_util_ratio,
         telemetry.sm_active_ratio,

@@ -65,7 +65,7 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
     _write_telemetry(cfg, out, hosts, occupancy_by_gpu(jobs, deployments), rng)
     _write_scheduler(cfg, out, jobs, hosts, org)
     _write_training_events(cfg, out, jobs, registered)
-    _write_registry(cfg, out, stage_events, deployments)
+    _write_registry(cfg, out, stage_events, deployments, org)
     _write_traffic(cfg, out, deployments, rng)
     return {
         "gpus": sum(h.gpu_count for h in hosts),
@@ -247,7 +247,8 @@ def _write_scheduler(cfg, out: Landing, jobs, hosts, org) -> None:
             else:
                 k8s.append(json.dumps(_k8s_record(cfg, out, job, a, submit, sched_id, state, start, end, nodes)))
         out.write("sacct_jobs", day, "sacct_slurm-a.txt", "\n".join(sacct) + "\n")
-        out.write("k8s_jobs", day, "jobs.jsonl", "\n".join(k8s) + ("\n" if k8s else ""))
+        out.write("k8s_jobs", day, "k8s-b.jsonl",  # one export per cluster, named after it
+                  "\n".join(k8s) + ("\n" if k8s else ""))
 
 
 def _k8s_record(cfg, out, job, a, submit, name, state, start, end, nodes) -> dict:
@@ -393,7 +394,7 @@ def _write_training_events(cfg, out: Landing, jobs, registered) -> None:
         out.write("training_events", day, "events.jsonl", "\n".join(r for _, r in sorted(items)) + "\n")
 
 
-def _write_registry(cfg, out: Landing, stage_events, deployments) -> None:
+def _write_registry(cfg, out: Landing, stage_events, deployments, org) -> None:
     by_day: dict[int, list] = {}
     for e in sorted(stage_events, key=lambda e: e.t):
         if e.t < cfg.horizon_s:
@@ -418,6 +419,7 @@ def _write_registry(cfg, out: Landing, stage_events, deployments) -> None:
                 ";".join(map(str, d.gpus)),
                 out.at(d.start_s).strftime("%Y-%m-%d %H:%M:%S"),
                 out.at(d.end_s).strftime("%Y-%m-%d %H:%M:%S") if d.end_s is not None and d.end_s < day1 else "",
+                org.projects[org.models[d.model]],
             ]
             for d in deployments
             if d.start_s < day1 and (d.end_s is None or d.end_s >= day0)
@@ -436,6 +438,7 @@ def _write_registry(cfg, out: Landing, stage_events, deployments) -> None:
                     "gpu_indices",
                     "started_at",
                     "ended_at",
+                    "team",
                 ],
                 rows,
             ),

@@ -26,7 +26,7 @@ unioned as (
     union all
     select
         'kubernetes' as allocation_source,
-        null as cluster,
+        cluster,
         scheduler_job_id,
         team,
         user_name,

@@ -12,7 +12,8 @@ renamed as (
         host as host_id,
         list_transform(string_split(gpu_indices, ';'), lambda x: x::integer) as gpu_indices,
         timezone('UTC', started_at) as started_at,
-        timezone('UTC', ended_at) as ended_at
+        timezone('UTC', ended_at) as ended_at,
+        team
     from source
     {{ latest_partition_row('deployment_id') }}
 )

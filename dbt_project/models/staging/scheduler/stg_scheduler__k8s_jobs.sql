@@ -7,6 +7,8 @@ with source as (
 extracted as (
     select
         metadata ->> '$.name' as scheduler_job_id,
+        -- Jobs carry no cluster name: each cluster exports its own file, named after the cluster
+        regexp_extract(source_file, '([^/]+)\.jsonl$', 1) as cluster,
         metadata ->> '$.namespace' as k8s_namespace,
         metadata ->> '$.labels."fleet.example.com/team"' as team,
         metadata ->> '$.labels."fleet.example.com/user"' as user_name,
