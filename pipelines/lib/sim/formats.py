@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from ..hostlist import compress_hostlist
+from ..parsers.sacct import XDMOD_ORDER
 from .config import SKUS
 
 DCGM_FAMILIES = [  # (metric, help, frame column, printf-style decimals or None for integers)
@@ -100,34 +101,8 @@ def nvidia_smi_csv(frame: pl.DataFrame, start: datetime, sku: str, power_na: boo
     return NVSMI_HEADER + "\n" + "\n".join(rows.to_list()) + "\n"
 
 
-SACCT_FIELDS = [
-    "JobID",
-    "JobIDRaw",
-    "Cluster",
-    "Partition",
-    "QOS",
-    "Account",
-    "Group",
-    "GID",
-    "User",
-    "UID",
-    "Submit",
-    "Eligible",
-    "Start",
-    "End",
-    "Elapsed",
-    "ExitCode",
-    "State",
-    "NNodes",
-    "NCPUS",
-    "ReqCPUS",
-    "ReqMem",
-    "ReqTRES",
-    "AllocTRES",
-    "Timelimit",
-    "NodeList",
-    "JobName",
-]
+# the simulator writes sacct -P with the same fields, in the same order, as XDMoD's shredder reads
+SACCT_FIELDS = XDMOD_ORDER
 
 
 def slurm_time(t: datetime | None) -> str:
