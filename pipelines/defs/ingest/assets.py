@@ -14,7 +14,6 @@ from pipelines.lib.warehouse import parse_file, replace_partition
 def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
     @dg.asset(
         key=source.key,
-        name=None,
         description=source.description,
         partitions_def=daily,
         pool="duckdb_writer",
