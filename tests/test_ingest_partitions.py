@@ -101,3 +101,26 @@ def test_failed_write_rolls_back_the_whole_day(tmp_path, con):
     with pytest.raises(duckdb.Error):
         load(con, landing, "2025-03-03")
     assert table_digest(con, "raw.sacct_jobs") == before
+
+
+def test_a_source_that_gains_a_column_widens_its_table(tmp_path, con):
+    deployments = BY_TABLE["serving_deployments"]
+    landing = tmp_path / "landing"
+    old = landing / "serving_deployments" / "dt=2025-03-03" / "d.csv"
+    new = landing / "serving_deployments" / "dt=2025-03-04" / "d.csv"
+    for f in (old, new):
+        f.parent.mkdir(parents=True)
+    header = "deployment_id,model_name,model_version,cluster,host,gpu_indices,started_at,ended_at"
+    old.write_text(header + "\nd1,m,1,c,h,0,2025-03-03 00:00:00,\n")
+    new.write_text(header + ",team\nd1,m,1,c,h,0,2025-03-03 00:00:00,,vision\n")
+    for day, f in (("2025-03-03", old), ("2025-03-04", new)):
+        # the table is created from the first export, which had no team column
+        if day == "2025-03-03":
+            con.execute("create schema raw")
+            frame = deployments.parse(f).rows.drop("team")
+            con.register("first", frame)
+            con.execute("create table raw.serving_deployments as select *, date '2025-03-03' as partition_date, "
+                        "'' as source_file from first limit 0")
+        replace_partition(con, deployments, day, [parse_file(deployments, f)], landing)
+    rows = con.execute("select partition_date::varchar, team from raw.serving_deployments order by 1").fetchall()
+    assert rows == [("2025-03-03", None), ("2025-03-04", "vision")]

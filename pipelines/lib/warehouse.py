@@ -97,6 +97,7 @@ def replace_partition(
         con.execute(AUDIT_DDL)
         con.register("batch", batch)
         con.execute(f"create table if not exists {table} as select * from batch limit 0")
+        _add_new_columns(con, source.table)
         con.execute(f"delete from {table} where partition_date = ?", [day])
         con.execute(f"insert into {table} by name select * from batch")
         con.unregister("batch")
@@ -116,6 +117,15 @@ def replace_partition(
         "rows_loaded": batch.height,
         "rows_quarantined": sum(a["rows_quarantined"] for a in audit),
     }
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A source that gained a column (a newer export) widens its raw table; older days read NULL there."""
+    have = {r[0] for r in con.execute("select column_name from information_schema.columns "
+                                      "where table_schema = 'raw' and table_name = ?", [table]).fetchall()}
+    for name, dtype, *_ in con.execute("describe select * from batch").fetchall():
+        if name not in have:
+            con.execute(f'alter table raw.{table} add column "{name}" {dtype}')
 
 
 def _empty_rows(source: RawSource) -> pl.DataFrame:

@@ -12,6 +12,7 @@ renamed as (
         account as team,
         user as user_name,
         {{ slurm_time('submit') }} as submitted_at,
+        {{ slurm_time('eligible') }} as eligible_at,
         {{ slurm_time('start') }} as started_at,
         {{ slurm_time('"end"') }} as ended_at,
         {{ slurm_duration_s('elapsed') }} as elapsed_s,

@@ -1,0 +1,56 @@
+-- GPU x UTC hour for every hour each inventoried GPU existed within the telemetry window (whole UTC days from
+-- the first to the last day with any GPU sample), with the part of the hour it existed. The spine of every
+-- capacity mart: a GPU that is down or silent still has its rows.
+with hosts as (
+    select * from {{ ref('stg_inventory__hosts') }}
+),
+
+samples as (
+    select * from {{ ref('int_gpu_samples_unioned') }}
+),
+
+telemetry_window as (
+    select
+        min(measured_at)::date::timestamptz as window_start,
+        max(measured_at)::date::timestamptz + interval 1 day as window_end
+    from samples
+),
+
+gpus as (
+    select
+        hosts.*,
+        greatest(hosts.valid_from, telemetry_window.window_start) as exists_from,
+        least(coalesce(hosts.valid_to, telemetry_window.window_end), telemetry_window.window_end) as exists_until,
+        unnest(range(hosts.gpu_count)) as gpu_index
+    from hosts
+    cross join telemetry_window
+),
+
+spine as (
+    select
+        *,
+        unnest(generate_series(date_trunc('hour', exists_from), exists_until - interval 1 microsecond, interval 1 hour))
+            as hour_at
+    from gpus
+    where exists_from < exists_until
+),
+
+final as (
+    select
+        hour_at,
+        host_id,
+        gpu_index,
+        gpu_model,
+        cluster,
+        region,
+        pool,
+        reservation,
+        usd_per_gpu_hour,
+        greatest(hour_at, exists_from) as existing_from,
+        least(hour_at + interval 1 hour, exists_until) as existing_until,
+        epoch_us(least(hour_at + interval 1 hour, exists_until)) - epoch_us(greatest(hour_at, exists_from))
+            as existing_us
+    from spine
+)
+
+select * from final

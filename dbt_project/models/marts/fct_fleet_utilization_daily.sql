@@ -1,0 +1,52 @@
+-- UTC day x cluster x pool x GPU model: capacity, hours in each state, and time-weighted activity.
+with capacity as (
+    select * from {{ ref('fct_gpu_capacity_hourly') }}
+),
+
+gpu_hours as (
+    select * from {{ ref('fct_gpu_hourly') }}
+),
+
+joined as (
+    select
+        capacity.*,
+        gpu_hours.gpu_util_ratio,
+        gpu_hours.sm_active_ratio,
+        gpu_hours.tensor_active_ratio,
+        gpu_hours.fb_used_bytes,
+        gpu_hours.energy_wh
+    from capacity
+    inner join gpu_hours
+        on capacity.host_id = gpu_hours.host_id
+        and capacity.gpu_index = gpu_hours.gpu_index
+        and capacity.hour_at = gpu_hours.hour_at
+),
+
+final as (
+    select
+        hour_at::date as usage_date,
+        cluster,
+        pool,
+        gpu_model,
+        count(distinct host_id || '/' || gpu_index) as gpus,
+        sum(existing_s) / 3600 as capacity_gpu_hours,
+        {%- for state in capacity_states() %}
+        sum({{ state }}_s) / 3600 as {{ state }}_gpu_hours,
+        {%- endfor %}
+        (sum(allocated_active_s) + sum(allocated_idle_s)) / nullif(sum(existing_s), 0) as allocated_ratio,
+        (sum(idle_hw_mismatch_s) + sum(idle_fragmented_s) + sum(idle_no_demand_s)) / nullif(sum(existing_s), 0)
+            as unintended_idle_ratio,
+        sum(gpu_util_ratio * observed_s) / nullif(sum(observed_s) filter (where gpu_util_ratio is not null), 0)
+            as gpu_util_ratio,
+        sum(sm_active_ratio * observed_s) / nullif(sum(observed_s) filter (where sm_active_ratio is not null), 0)
+            as sm_active_ratio,
+        sum(tensor_active_ratio * observed_s)
+            / nullif(sum(observed_s) filter (where tensor_active_ratio is not null), 0) as tensor_active_ratio,
+        sum(fb_used_bytes * observed_s) / nullif(sum(observed_s) filter (where fb_used_bytes is not null), 0)
+            as fb_used_bytes,
+        sum(energy_wh) / 1000 as energy_kwh
+    from joined
+    group by all
+)
+
+select * from final
