@@ -34,7 +34,7 @@ final as (
         telemetry.allocation_id as allocated_job_id,
         telemetry.allocation_source,
         coalesce(jobs.team, deployments.team) as allocated_team,
-        coalesce(jobs.run_id, deployments.model_name) as allocated_workload,
+        coalesce(jobs.job_name, deployments.model_name) as allocated_workload,
         telemetry.gpu_util_ratio,
         telemetry.sm_active_ratio,
         telemetry.tensor_active_ratio,

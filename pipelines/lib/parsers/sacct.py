@@ -42,7 +42,11 @@ XDMOD_ORDER = [
     "JobName",
 ]
 REQUIRED = ["JobID", "Cluster", "Account", "User", "Submit", "Start", "End", "State", "AllocTRES", "NodeList"]
-COLUMNS = {name: re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower() for name in XDMOD_ORDER}
+# fields read when a header names them: WCKey (workload characterization key, here the project)
+OPTIONAL = ["WCKey"]
+COLUMNS = {
+    name: re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower() for name in XDMOD_ORDER + OPTIONAL
+}
 SCHEMA = {"source_line": pl.Int64} | {c: pl.String for c in COLUMNS.values()} | {"node_names": pl.List(pl.String)}
 SLURM_TIME = r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}|Unknown|None|)$"
 

@@ -102,7 +102,7 @@ def nvidia_smi_csv(frame: pl.DataFrame, start: datetime, sku: str, power_na: boo
 
 
 # the simulator writes sacct -P with the same fields, in the same order, as XDMoD's shredder reads
-SACCT_FIELDS = XDMOD_ORDER
+SACCT_FIELDS = [*XDMOD_ORDER, "WCKey"]
 
 
 def slurm_time(t: datetime | None) -> str:
@@ -152,6 +152,7 @@ def sacct_rows(rec: dict) -> list[str]:
         "3-00:00:00",
         nodelist,
         rec["name"],
+        rec["wckey"],
     ]
     rows = ["|".join([rec["job_id"], rec["job_id"], *common])]
     if start:

@@ -241,7 +241,10 @@ def _write_scheduler(cfg, out: Landing, jobs, hosts, org) -> None:
                         "nodes": nodes,
                         "gpus": job.n_gpus,
                         "gpu_type": SKUS[job.sku].short,
-                        "name": f"{job.job_id}",
+                        "name": {"training": job.job_id, "evaluation": f"eval-{job.model}"}.get(
+                            job.kind, f"jupyter-{job.user}"
+                        ),
+                        "wckey": job.project,
                     }
                 )
             else:

@@ -5,15 +5,8 @@ with hosts as (
     select * from {{ ref('stg_inventory__hosts') }}
 ),
 
-samples as (
-    select * from {{ ref('int_gpu_samples_unioned') }}
-),
-
 telemetry_window as (
-    select
-        min(measured_at)::date::timestamptz as window_start,
-        max(measured_at)::date::timestamptz + interval 1 day as window_end
-    from samples
+    select * from {{ ref('int_telemetry_window') }}
 ),
 
 gpus as (

@@ -10,6 +10,7 @@ renamed as (
         partition as slurm_partition,
         qos,
         account as team,
+        nullif(wc_key, '') as project,
         user as user_name,
         {{ slurm_time('submit') }} as submitted_at,
         {{ slurm_time('eligible') }} as eligible_at,

@@ -1,0 +1,147 @@
+-- One row per training run (all its attempts): who, what, how long it waited, how its GPU time split into
+-- ETT categories, its failures and how long it took to recover from them.
+with events as (
+    select * from {{ ref('stg_training__training_events') }}
+),
+
+intervals as (
+    select * from {{ ref('int_training_intervals_classified') }}
+),
+
+jobs as (
+    select * from {{ ref('int_jobs_unioned') }}
+),
+
+telemetry_window as (
+    select * from {{ ref('int_telemetry_window') }}
+),
+
+submissions as (
+    select
+        run_id,
+        any_value(team) as team,
+        any_value(user_name) as user_name,
+        any_value(project) as project,
+        any_value(model_name) as model_name,
+        any_value(framework) as framework,
+        any_value(gpu_model) as gpu_model,
+        min(event_at) as submitted_at
+    from events
+    where event = 'submitted'
+    group by run_id
+),
+
+attempts as (
+    select
+        run_id,
+        count(distinct attempt) filter (where event = 'allocated') as attempts,
+        min(event_at) filter (where event = 'allocated') as started_at,
+        min(event_at) filter (where event = 'first_batch' and attempt = 1) as first_batch_at,
+        max(n_gpus) filter (where event = 'allocated') as gpus,
+        arg_max(scheduler_job_id, attempt) as last_scheduler_job_id,
+        arg_min(scheduler_job_id, attempt) as first_scheduler_job_id,
+        arg_min(cluster, attempt) as cluster,
+        max(event_at) filter (where event = 'job_ended') as ended_at,
+        arg_max(final_state, event_at) filter (where event = 'job_ended') as final_state,
+        max(model_version) filter (where event = 'job_ended') as model_version,
+        count(*) filter (where event = 'attempt_ended' and failure_cause = 'infra') as failures_infra,
+        count(*) filter (where event = 'attempt_ended' and failure_cause = 'user') as failures_user,
+        count(*) filter (where event = 'attempt_ended' and failure_cause in ('preemption', 'maintenance'))
+            as preemptions
+    from events
+    group by run_id
+),
+
+-- a failure is recovered when a later attempt starts consuming new samples again
+failures as (
+    select run_id, attempt, max(event_at) as failed_at
+    from events
+    where event = 'attempt_ended' and outcome in ('failed', 'preempted')
+    group by all
+),
+
+recoveries as (
+    select
+        failures.run_id,
+        failures.attempt,
+        epoch(min(intervals.interval_start_at) - failures.failed_at) as time_to_recover_s
+    from failures
+    inner join intervals
+        on failures.run_id = intervals.run_id
+        and intervals.attempt > failures.attempt
+        and intervals.category in ('productive', 'lost_progress')
+    group by failures.run_id, failures.attempt, failures.failed_at
+),
+
+recovery_totals as (
+    select run_id, count(*) as recovered_failures, sum(time_to_recover_s) as time_to_recover_s
+    from recoveries
+    group by run_id
+),
+
+gpu_time as (
+    select
+        run_id,
+        {%- for category in ett_categories() %}
+        coalesce(sum(duration_us * n_gpus) filter (where category = '{{ category }}'), 0) / 3600e6
+            as {{ category }}_gpu_hours,
+        coalesce(sum(duration_us) filter (where category = '{{ category }}'), 0) / 1e6 as {{ category }}_s,
+        {%- endfor %}
+        sum(duration_us * n_gpus) / 3600e6 as gpu_hours
+    from intervals
+    group by run_id
+),
+
+owners as (
+    -- runs submitted before the window have no `submitted` event: take the owner from the scheduler record
+    select job_name as run_id, any_value(team) as team, any_value(user_name) as user_name,
+           any_value(project) as project
+    from jobs
+    group by job_name
+),
+
+final as (
+    select
+        attempts.run_id,
+        coalesce(submissions.team, owners.team) as team,
+        coalesce(submissions.project, owners.project) as project,
+        {{ pseudonym('coalesce(submissions.user_name, owners.user_name)') }} as user_pseudonym,
+        submissions.model_name,
+        case submissions.framework when 'pt2' then 'PT2 compiled' when 'pt1' then 'PT1 eager' end as framework,
+        attempts.gpus,
+        submissions.gpu_model,
+        attempts.cluster,
+        attempts.first_scheduler_job_id,
+        submissions.submitted_at,
+        attempts.started_at,
+        attempts.ended_at,
+        coalesce(attempts.final_state, 'running') as final_state,
+        attempts.model_version,
+        attempts.attempts,
+        epoch(attempts.started_at - submissions.submitted_at) as wait_s,
+        epoch(coalesce(attempts.ended_at, telemetry_window.window_end) - attempts.started_at) as e2e_wall_s,
+        gpu_time.productive_s,
+        gpu_time.productive_s
+            / nullif(epoch(coalesce(attempts.ended_at, telemetry_window.window_end) - attempts.started_at), 0)
+            as ett_ratio,
+        epoch(attempts.first_batch_at - attempts.started_at) as time_to_start_s,
+        attempts.failures_infra,
+        attempts.failures_user,
+        attempts.preemptions,
+        coalesce(recovery_totals.recovered_failures, 0) as recovered_failures,
+        recovery_totals.time_to_recover_s,
+        recovery_totals.time_to_recover_s / nullif(recovery_totals.recovered_failures, 0) as time_to_recover_per_failure_s,
+        coalesce(gpu_time.gpu_hours, 0) as gpu_hours,
+        {%- for category in ett_categories() %}
+        coalesce(gpu_time.{{ category }}_gpu_hours, 0) as {{ category }}_gpu_hours{{ "," if not loop.last }}
+        {%- endfor %}
+    from attempts
+    cross join telemetry_window
+    left join submissions on attempts.run_id = submissions.run_id
+    left join owners on attempts.run_id = owners.run_id
+    left join gpu_time on attempts.run_id = gpu_time.run_id
+    left join recovery_totals on attempts.run_id = recovery_totals.run_id
+    where attempts.started_at is not null
+)
+
+select * from final
