@@ -8,27 +8,12 @@ intervals as (
     select * from {{ ref('int_training_intervals_classified') }}
 ),
 
-jobs as (
-    select * from {{ ref('int_jobs_unioned') }}
+runs as (
+    select * from {{ ref('int_training_runs') }}
 ),
 
 telemetry_window as (
     select * from {{ ref('int_telemetry_window') }}
-),
-
-submissions as (
-    select
-        run_id,
-        any_value(team) as team,
-        any_value(user_name) as user_name,
-        any_value(project) as project,
-        any_value(model_name) as model_name,
-        any_value(framework) as framework,
-        any_value(gpu_model) as gpu_model,
-        min(event_at) as submitted_at
-    from events
-    where event = 'submitted'
-    group by run_id
 ),
 
 attempts as (
@@ -92,33 +77,26 @@ gpu_time as (
     group by run_id
 ),
 
-owners as (
-    -- runs submitted before the window have no `submitted` event: take the owner from the scheduler record
-    select job_name as run_id, any_value(team) as team, any_value(user_name) as user_name,
-           any_value(project) as project
-    from jobs
-    group by job_name
-),
-
 final as (
     select
         attempts.run_id,
-        coalesce(submissions.team, owners.team) as team,
-        coalesce(submissions.project, owners.project) as project,
-        {{ pseudonym('coalesce(submissions.user_name, owners.user_name)') }} as user_pseudonym,
-        submissions.model_name,
-        case submissions.framework when 'pt2' then 'PT2 compiled' when 'pt1' then 'PT1 eager' end as framework,
+        runs.team,
+        runs.project,
+        {{ pseudonym('runs.user_name') }} as user_pseudonym,
+        runs.model_name,
+        case runs.framework when 'pt2' then 'PT2 compiled' when 'pt1' then 'PT1 eager' end as framework,
         attempts.gpus,
-        submissions.gpu_model,
+        runs.gpu_model,
+        runs.gpu_family,
         attempts.cluster,
         attempts.first_scheduler_job_id,
-        submissions.submitted_at,
+        runs.submitted_at,
         attempts.started_at,
         attempts.ended_at,
         coalesce(attempts.final_state, 'running') as final_state,
         attempts.model_version,
         attempts.attempts,
-        epoch(attempts.started_at - submissions.submitted_at) as wait_s,
+        epoch(attempts.started_at - runs.submitted_at) as wait_s,
         epoch(coalesce(attempts.ended_at, telemetry_window.window_end) - attempts.started_at) as e2e_wall_s,
         gpu_time.productive_s,
         gpu_time.productive_s
@@ -137,8 +115,7 @@ final as (
         {%- endfor %}
     from attempts
     cross join telemetry_window
-    left join submissions on attempts.run_id = submissions.run_id
-    left join owners on attempts.run_id = owners.run_id
+    left join runs on attempts.run_id = runs.run_id
     left join gpu_time on attempts.run_id = gpu_time.run_id
     left join recovery_totals on attempts.run_id = recovery_totals.run_id
     where attempts.started_at is not null

@@ -1,0 +1,115 @@
+-- Model x UTC day: traffic, latency, the serving GPU-hours its deployments held, and what a request costs.
+with traffic as (
+    select * from {{ ref('int_model_traffic_hourly') }}
+),
+
+requests as (
+    select * from {{ ref('stg_inference__requests') }}
+),
+
+hourly as (
+    select * from {{ ref('stg_inference__hourly') }}
+),
+
+gpu_hours as (
+    select * from {{ ref('fct_gpu_hourly') }}
+),
+
+daily_traffic as (
+    select
+        model_name,
+        hour_at::date as usage_date,
+        sum(requests) as requests,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        string_agg(distinct traffic_source, ',' order by traffic_source) as traffic_source
+    from traffic
+    group by all
+),
+
+-- exact percentiles where every request is logged; for hourly-only models, request-weighted means of the
+-- hourly percentiles (an approximation, flagged by latency_source)
+exact_latency as (
+    select
+        model_name,
+        requested_at::date as usage_date,
+        quantile_cont(latency_ms, 0.5) as latency_p50_ms,
+        quantile_cont(latency_ms, 0.99) as latency_p99_ms
+    from requests
+    where latency_ms is not null
+    group by all
+),
+
+approx_latency as (
+    select
+        model_name,
+        hour_at::date as usage_date,
+        sum(latency_p50_ms * requests) / nullif(sum(requests) filter (where latency_p50_ms is not null), 0)
+            as latency_p50_ms,
+        sum(latency_p99_ms * requests) / nullif(sum(requests) filter (where latency_p99_ms is not null), 0)
+            as latency_p99_ms
+    from hourly
+    group by all
+),
+
+serving as (
+    select
+        allocated_workload as model_name,
+        hour_at::date as usage_date,
+        sum(allocated_s) / 3600 as serving_gpu_hours,
+        sum(allocated_s / 3600 * usd_per_gpu_hour) as serving_cost_usd
+    from gpu_hours
+    where allocation_source = 'serving'
+    group by all
+),
+
+models_days as (
+    select model_name, usage_date from daily_traffic
+    union
+    select model_name, usage_date from serving
+),
+
+joined as (
+    select
+        models_days.usage_date,
+        models_days.model_name,
+        coalesce(daily_traffic.requests, 0) as requests,
+        coalesce(daily_traffic.input_tokens, 0) as input_tokens,
+        coalesce(daily_traffic.output_tokens, 0) as output_tokens,
+        daily_traffic.traffic_source,
+        coalesce(exact_latency.latency_p50_ms, approx_latency.latency_p50_ms) as latency_p50_ms,
+        coalesce(exact_latency.latency_p99_ms, approx_latency.latency_p99_ms) as latency_p99_ms,
+        case
+            when exact_latency.latency_p50_ms is not null then 'requests'
+            when approx_latency.latency_p50_ms is not null then 'hourly_aggregates'
+        end as latency_source,
+        coalesce(serving.serving_gpu_hours, 0) as serving_gpu_hours,
+        coalesce(serving.serving_cost_usd, 0) as serving_cost_usd
+    from models_days
+    left join daily_traffic
+        on models_days.model_name = daily_traffic.model_name and models_days.usage_date = daily_traffic.usage_date
+    left join exact_latency
+        on models_days.model_name = exact_latency.model_name and models_days.usage_date = exact_latency.usage_date
+    left join approx_latency
+        on models_days.model_name = approx_latency.model_name and models_days.usage_date = approx_latency.usage_date
+    left join serving
+        on models_days.model_name = serving.model_name and models_days.usage_date = serving.usage_date
+),
+
+final as (
+    select
+        *,
+        serving_gpu_hours / nullif(requests / 1000.0, 0) as gpu_hours_per_1k_requests,
+        serving_cost_usd / nullif(requests / 1000.0, 0) as cost_per_1k_requests_usd,
+        requests / nullif(sum(requests) over (partition by usage_date), 0) as request_share,
+        serving_gpu_hours / nullif(sum(serving_gpu_hours) over (partition by usage_date), 0) as serving_gpu_share
+    from joined
+)
+
+select
+    *,
+    serving_gpu_hours > 0 and (
+        requests < {{ var('low_traffic_requests_per_day') }}
+        or coalesce(request_share / nullif(serving_gpu_share, 0), 0) < {{ var('low_traffic_relative_ratio') }}
+    ) as is_low_traffic
+from final
