@@ -121,8 +121,12 @@ def replace_partition(
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """A source that gained a column (a newer export) widens its raw table; older days read NULL there."""
-    have = {r[0] for r in con.execute("select column_name from information_schema.columns "
-                                      "where table_schema = 'raw' and table_name = ?", [table]).fetchall()}
+    have = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table]
+        ).fetchall()
+    }
     for name, dtype, *_ in con.execute("describe select * from batch").fetchall():
         if name not in have:
             con.execute(f'alter table raw.{table} add column "{name}" {dtype}')

@@ -8,12 +8,8 @@ telemetry as (
     select * from {{ ref('int_gpu_samples_rolled_to_hour') }}
 ),
 
-jobs as (
-    select * from {{ ref('int_jobs_unioned') }}
-),
-
-deployments as (
-    select * from {{ ref('stg_registry__serving_deployments') }}
+allocations as (
+    select * from {{ ref('int_allocations_described') }}
 ),
 
 final as (
@@ -33,8 +29,10 @@ final as (
         coalesce(telemetry.allocated_s, 0) as allocated_s,
         telemetry.allocation_id as allocated_job_id,
         telemetry.allocation_source,
-        coalesce(jobs.team, deployments.team) as allocated_team,
-        coalesce(jobs.job_name, deployments.model_name) as allocated_workload,
+        allocations.team as allocated_team,
+        allocations.project as allocated_project,
+        allocations.model_name as allocated_model,
+        allocations.workload as allocated_workload,
         telemetry.gpu_util_ratio,
         telemetry.sm_active_ratio,
         telemetry.tensor_active_ratio,
@@ -50,14 +48,11 @@ final as (
         on spine.host_id = telemetry.host_id
         and spine.gpu_index = telemetry.gpu_index
         and spine.hour_at = telemetry.hour_at
-    -- a scheduler id is unique within its cluster (Slurm job id, Kubernetes Job name)
-    left join jobs
-        on telemetry.allocation_source = jobs.allocation_source
-        and spine.cluster = jobs.cluster
-        and telemetry.allocation_id = jobs.scheduler_job_id
-    left join deployments
-        on telemetry.allocation_source = 'serving'
-        and telemetry.allocation_id = deployments.deployment_id
+    -- an allocation id is unique within its cluster (Slurm job id, Kubernetes Job name, deployment id)
+    left join allocations
+        on telemetry.allocation_source = allocations.allocation_source
+        and spine.cluster = allocations.cluster
+        and telemetry.allocation_id = allocations.allocation_id
 )
 
 select * from final

@@ -250,8 +250,12 @@ def _write_scheduler(cfg, out: Landing, jobs, hosts, org) -> None:
             else:
                 k8s.append(json.dumps(_k8s_record(cfg, out, job, a, submit, sched_id, state, start, end, nodes)))
         out.write("sacct_jobs", day, "sacct_slurm-a.txt", "\n".join(sacct) + "\n")
-        out.write("k8s_jobs", day, "k8s-b.jsonl",  # one export per cluster, named after it
-                  "\n".join(k8s) + ("\n" if k8s else ""))
+        out.write(
+            "k8s_jobs",
+            day,
+            "k8s-b.jsonl",  # one export per cluster, named after it
+            "\n".join(k8s) + ("\n" if k8s else ""),
+        )
 
 
 def _k8s_record(cfg, out, job, a, submit, name, state, start, end, nodes) -> dict:

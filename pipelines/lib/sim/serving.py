@@ -73,15 +73,17 @@ def build_serving(cfg: FleetConfig, rng: np.random.Generator, hosts: list[Host],
                 rank % 2 == 0,
             )
         )
-        for k, (a, b) in enumerate(
-            [
-                (None, "experimentation"),
-                ("experimentation", "training"),
-                ("training", "evaluation"),
-                ("evaluation", "deployed"),
-            ]
-        ):
-            events.append(StageEvent(since - (4 - k) * 7 * 86400, model, version if k >= 2 else None, a, b))
+        # history before the window: days spent in experimentation, training and evaluation vary by model
+        stay_days = rng.gamma(2.0, [6.0, 4.0, 2.0])
+        entered = since - np.concatenate([np.cumsum(stay_days[::-1])[::-1], [0.0]]) * 86400
+        transitions = [
+            (None, "experimentation"),
+            ("experimentation", "training"),
+            ("training", "evaluation"),
+            ("evaluation", "deployed"),
+        ]
+        for k, ((a, b), t) in enumerate(zip(transitions, entered)):
+            events.append(StageEvent(int(t), model, version if k >= 2 else None, a, b))
     # the barely used model is retired on the last day
     last = deployments[-1]
     last.end_s = cfg.horizon_s - 6 * 3600

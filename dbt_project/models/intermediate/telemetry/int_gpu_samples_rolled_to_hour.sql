@@ -5,10 +5,7 @@ with pieces as (
 ),
 
 by_allocation as (
-    select host_id, gpu_index, hour_at, allocation_id, allocation_source, sum(piece_us) as held_us
-    from pieces
-    where allocation_id is not null
-    group by all
+    select * from {{ ref('int_gpu_hours_by_allocation') }}
 ),
 
 main_allocation as (

@@ -1,0 +1,82 @@
+-- Team x project x UTC month: what the GPUs they held cost, and the fleet's unallocated (idle) cost two ways:
+-- as its own line (cost_usd, team '(idle)') and shared back to teams in proportion to their usage
+-- (cost_shared_idle_usd, like OpenCost's shareIdle). Each column sums to the month's fleet cost.
+with spine as (
+    select * from {{ ref('int_gpu_hours_spined') }}
+),
+
+held as (
+    select * from {{ ref('int_gpu_hours_by_allocation') }}
+),
+
+allocations as (
+    select * from {{ ref('int_allocations_described') }}
+),
+
+fleet as (
+    select
+        date_trunc('month', hour_at)::date as month_start,
+        sum(existing_us) / 3600e6 as capacity_gpu_hours,
+        sum(existing_us / 3600e6 * usd_per_gpu_hour) as fleet_cost_usd
+    from spine
+    group by all
+),
+
+usage as (
+    select
+        date_trunc('month', held.hour_at)::date as month_start,
+        coalesce(allocations.team, 'unknown') as team,
+        coalesce(allocations.project, 'unknown') as project,
+        sum(held.held_us) / 3600e6 as gpu_hours,
+        sum(held.held_us / 3600e6 * spine.usd_per_gpu_hour) as usage_cost_usd
+    from held
+    inner join spine
+        on held.host_id = spine.host_id and held.gpu_index = spine.gpu_index and held.hour_at = spine.hour_at
+    left join allocations
+        on held.allocation_source = allocations.allocation_source
+        and spine.cluster = allocations.cluster
+        and held.allocation_id = allocations.allocation_id
+    group by all
+),
+
+idle as (
+    select
+        fleet.month_start,
+        fleet.capacity_gpu_hours - coalesce(sum(usage.gpu_hours), 0) as idle_gpu_hours,
+        fleet.fleet_cost_usd - coalesce(sum(usage.usage_cost_usd), 0) as idle_cost_usd,
+        fleet.fleet_cost_usd,
+        sum(usage.usage_cost_usd) as used_cost_usd
+    from fleet
+    left join usage on fleet.month_start = usage.month_start
+    group by fleet.month_start, fleet.capacity_gpu_hours, fleet.fleet_cost_usd
+),
+
+final as (
+    select
+        usage.month_start,
+        usage.team,
+        usage.project,
+        'usage' as cost_kind,
+        usage.gpu_hours,
+        usage.usage_cost_usd as cost_usd,
+        usage.usage_cost_usd / idle.used_cost_usd as usage_share,
+        idle.idle_cost_usd * usage.usage_cost_usd / idle.used_cost_usd as shared_idle_cost_usd,
+        usage.usage_cost_usd + idle.idle_cost_usd * usage.usage_cost_usd / idle.used_cost_usd as cost_shared_idle_usd
+    from usage
+    inner join idle on usage.month_start = idle.month_start
+    union all
+    select
+        month_start,
+        '(idle)' as team,
+        '(idle)' as project,
+        'idle' as cost_kind,
+        idle_gpu_hours as gpu_hours,
+        idle_cost_usd as cost_usd,
+        null as usage_share,
+        0 as shared_idle_cost_usd,
+        -- with nothing used all month, nothing can take a share: the idle line keeps the cost
+        case when coalesce(used_cost_usd, 0) = 0 then idle_cost_usd else 0 end as cost_shared_idle_usd
+    from idle
+)
+
+select * from final

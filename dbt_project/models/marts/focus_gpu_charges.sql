@@ -1,0 +1,119 @@
+-- The GPU charges as a FinOps FOCUS 1.x cost-and-usage dataset. The origin charge is one host's GPU capacity
+-- for one UTC day; it is split (data-generator-calculated split cost allocation) into one allocated charge per
+-- team x project x model that held its GPUs, plus one for the unused capacity, so the allocated charges of a
+-- host-day sum back to its origin charge in every cost and quantity column.
+with spine as (
+    select * from {{ ref('int_gpu_hours_spined') }}
+),
+
+held as (
+    select * from {{ ref('int_gpu_hours_by_allocation') }}
+),
+
+allocations as (
+    select * from {{ ref('int_allocations_described') }}
+),
+
+prices as (
+    select * from {{ ref('stg_inventory__gpu_prices') }}
+),
+
+origin as (
+    select
+        hour_at::date as charge_date,
+        host_id,
+        any_value(gpu_model) as gpu_model,
+        any_value(cluster) as cluster,
+        any_value(region) as region,
+        any_value(usd_per_gpu_hour) as usd_per_gpu_hour,
+        sum(existing_us) as existing_us
+    from spine
+    group by all
+),
+
+used as (
+    select
+        held.hour_at::date as charge_date,
+        held.host_id,
+        allocations.team,
+        allocations.project,
+        allocations.model_name,
+        sum(held.held_us) as held_us
+    from held
+    inner join spine
+        on held.host_id = spine.host_id and held.gpu_index = spine.gpu_index and held.hour_at = spine.hour_at
+    left join allocations
+        on held.allocation_source = allocations.allocation_source
+        and spine.cluster = allocations.cluster
+        and held.allocation_id = allocations.allocation_id
+    group by all
+),
+
+splits as (
+    select charge_date, host_id, team, project, model_name, held_us as quantity_us, false as is_unused
+    from used
+    union all
+    select
+        origin.charge_date,
+        origin.host_id,
+        null as team,
+        null as project,
+        null as model_name,
+        origin.existing_us - coalesce(sum(used.held_us), 0) as quantity_us,
+        true as is_unused
+    from origin
+    left join used on origin.charge_date = used.charge_date and origin.host_id = used.host_id
+    group by origin.charge_date, origin.host_id, origin.existing_us
+),
+
+final as (
+    select
+        'gpu-fleet' as "BillingAccountId",
+        'GPU fleet' as "BillingAccountName",
+        'USD' as "BillingCurrency",
+        date_trunc('month', splits.charge_date)::timestamptz as "BillingPeriodStart",
+        (date_trunc('month', splits.charge_date) + interval 1 month)::timestamptz as "BillingPeriodEnd",
+        splits.charge_date::timestamptz as "ChargePeriodStart",
+        (splits.charge_date + interval 1 day)::timestamptz as "ChargePeriodEnd",
+        'Usage' as "ChargeCategory",
+        null as "ChargeClass",
+        case when splits.is_unused then 'Unused GPU capacity on ' else 'GPU capacity on ' end
+            || origin.host_id as "ChargeDescription",
+        'Usage-Based' as "ChargeFrequency",
+        'Internal GPU fleet' as "ProviderName",
+        'Internal GPU fleet' as "PublisherName",
+        'Internal GPU fleet' as "InvoiceIssuerName",
+        'AI and Machine Learning' as "ServiceCategory",
+        'GPU Compute' as "ServiceName",
+        origin.host_id as "ResourceId",
+        origin.host_id as "ResourceName",
+        'GPU Host' as "ResourceType",
+        origin.region as "RegionId",
+        origin.region as "RegionName",
+        origin.gpu_model as "SkuId",
+        splits.quantity_us / 3600e6 as "ConsumedQuantity",
+        'GPU-Hour' as "ConsumedUnit",
+        splits.quantity_us / 3600e6 as "PricingQuantity",
+        'GPU-Hour' as "PricingUnit",
+        prices.list_usd_per_gpu_hour as "ListUnitPrice",
+        origin.usd_per_gpu_hour as "ContractedUnitPrice",
+        splits.quantity_us / 3600e6 * prices.list_usd_per_gpu_hour as "ListCost",
+        splits.quantity_us / 3600e6 * origin.usd_per_gpu_hour as "ContractedCost",
+        splits.quantity_us / 3600e6 * origin.usd_per_gpu_hour as "EffectiveCost",
+        splits.quantity_us / 3600e6 * origin.usd_per_gpu_hour as "BilledCost",
+        splits.team as "SubAccountId",
+        splits.team as "SubAccountName",
+        json_object('project', splits.project, 'model', splits.model_name, 'cluster', origin.cluster) as "Tags",
+        'gpu-seconds-held' as "AllocatedMethodId",
+        json_object('basis', 'seconds each job or deployment held the host''s GPUs, from telemetry',
+                    'unused', splits.is_unused) as "AllocatedMethodDetails",
+        coalesce(splits.team || '/' || coalesce(splits.project, 'unknown'), 'unused') as "AllocatedResourceId",
+        coalesce(splits.team, 'unused capacity') as "AllocatedResourceName",
+        json_object('project', splits.project, 'model', splits.model_name) as "AllocatedTags"
+    from splits
+    inner join origin on splits.charge_date = origin.charge_date and splits.host_id = origin.host_id
+    left join prices on origin.gpu_model = prices.gpu_model
+    where splits.quantity_us > 0
+)
+
+select * from final

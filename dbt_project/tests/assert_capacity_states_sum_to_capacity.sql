@@ -1,0 +1,15 @@
+-- Every GPU-second of capacity is in exactly one state: per GPU-hour and in the daily rollup.
+select 'hourly' as grain, count(*) as bad_rows
+from {{ ref('fct_gpu_capacity_hourly') }}
+where existing_s <> {% for state in capacity_states() %}{{ state }}_s{{ " + " if not loop.last }}{% endfor %}
+having count(*) > 0
+union all
+select 'capacity_vs_inventory', count(*)
+from (
+    select sum(existing_s) as capacity_s from {{ ref('fct_gpu_capacity_hourly') }}
+) as c
+cross join (
+    select sum(existing_us) / 1e6 as inventory_s from {{ ref('int_gpu_hours_spined') }}
+) as i
+where abs(c.capacity_s - i.inventory_s) > 1e-3
+having count(*) > 0

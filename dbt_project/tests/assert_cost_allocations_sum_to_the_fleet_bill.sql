@@ -1,0 +1,18 @@
+-- Both ways of allocating the idle cost must add up to the month's fleet cost (capacity x inventory rate).
+with bill as (
+    select date_trunc('month', hour_at)::date as month_start, sum(existing_us / 3600e6 * usd_per_gpu_hour) as fleet_cost_usd
+    from {{ ref('int_gpu_hours_spined') }}
+    group by all
+),
+
+allocated as (
+    select month_start, sum(cost_usd) as idle_as_line, sum(cost_shared_idle_usd) as idle_shared
+    from {{ ref('fct_cost_allocation_monthly') }}
+    group by all
+)
+
+select *
+from bill
+full outer join allocated using (month_start)
+where abs(coalesce(bill.fleet_cost_usd, 0) - coalesce(allocated.idle_as_line, 0)) > 1e-6
+    or abs(coalesce(bill.fleet_cost_usd, 0) - coalesce(allocated.idle_shared, 0)) > 1e-6

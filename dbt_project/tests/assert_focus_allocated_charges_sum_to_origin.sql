@@ -1,0 +1,27 @@
+-- FOCUS split cost allocation: the allocated charges of a host-day add back up to the origin charge
+-- (the host's capacity that day x its rate) in quantity and cost.
+with origin as (
+    select
+        hour_at::date as charge_date,
+        host_id,
+        sum(existing_us) / 3600e6 as gpu_hours,
+        sum(existing_us / 3600e6 * usd_per_gpu_hour) as cost_usd
+    from {{ ref('int_gpu_hours_spined') }}
+    group by all
+),
+
+allocated as (
+    select
+        "ChargePeriodStart"::date as charge_date,
+        "ResourceId" as host_id,
+        sum("ConsumedQuantity") as gpu_hours,
+        sum("BilledCost") as cost_usd
+    from {{ ref('focus_gpu_charges') }}
+    group by all
+)
+
+select *
+from origin
+full outer join allocated using (charge_date, host_id)
+where abs(coalesce(origin.gpu_hours, 0) - coalesce(allocated.gpu_hours, 0)) > 1e-6
+    or abs(coalesce(origin.cost_usd, 0) - coalesce(allocated.cost_usd, 0)) > 1e-6

@@ -1,0 +1,19 @@
+-- GPU-hours the training marts attribute to runs never exceed the capacity those runs could have held:
+-- per day, training GPU-hours <= the fleet's training-pool capacity that day.
+with training as (
+    select usage_date, sum(gpu_hours) as training_gpu_hours
+    from {{ ref('int_training_gpu_hours_daily') }}
+    group by all
+),
+
+capacity as (
+    select hour_at::date as usage_date, sum(existing_s) / 3600 as capacity_gpu_hours
+    from {{ ref('fct_gpu_capacity_hourly') }}
+    where pool = 'training'
+    group by all
+)
+
+select *
+from training
+left join capacity using (usage_date)
+where training.training_gpu_hours > coalesce(capacity.capacity_gpu_hours, 0) + 1e-6
