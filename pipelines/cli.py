@@ -66,25 +66,42 @@ def materialize_all(instance: dg.DagsterInstance | None = None) -> None:
 
 
 def summary() -> str:
+    """The headline of the published warehouse: rows of marts.rpt_fleet_summary, formatted (dbt owns the math)."""
     path = settings.published_db()
     with open_published(path) as con:
-        cols = [d[0] for d in con.execute("select * from marts.rpt_fleet_summary").description]
-        row = dict(zip(cols, con.execute("select * from marts.rpt_fleet_summary").fetchall()[0]))
-    return "\n".join(
-        [
-            f"warehouse: {path}  (open read-only: duckdb -readonly {path})",
-            f"fleet:     {row['hosts']} hosts, {row['gpus']} GPUs, {row['days']} days "
-            f"({row['window_start']:%Y-%m-%d} .. {row['window_end']:%Y-%m-%d})",
-            f"capacity:  {row['capacity_gpu_hours']:,.0f} GPU-hours, "
-            f"${row['capacity_cost_usd']:,.0f} at inventory rates",
-            f"allocated: {row['allocated_ratio']:.1%}   idle (up, unallocated): {row['idle_ratio']:.1%}   "
-            f"down/unobserved: {row['unobserved_ratio']:.1%}",
-            f"util:      {row['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while allocated; "
-            f"energy {row['energy_mwh']:.2f} MWh",
-            f"jobs:      {row['scheduler_jobs']} scheduler jobs, {row['failed_jobs']} failed, "
-            f"{row['preempted_jobs']} preempted; {row['inference_requests']:,} inference requests",
-        ]
-    )
+        result = con.execute("select * from marts.rpt_fleet_summary")
+        row = dict(zip([d[0] for d in result.description], result.fetchall()[0], strict=True))
+        advice = con.execute(
+            "select team, model_name, gpu_band, current_interval_s, optimal_interval_s, gpu_hours_saved_per_month "
+            "from marts.rpt_checkpoint_interval_advice where gpu_hours_saved_per_month > 0 "
+            "order by gpu_hours_saved_per_month desc limit 1"
+        ).fetchall()
+    r = row
+    lines = [
+        f"warehouse: {path}  (open read-only: duckdb -readonly {path})",
+        f"fleet:     {r['hosts']} hosts, {r['gpus']} GPUs, {r['days']} days "
+        f"({r['window_start']:%Y-%m-%d} .. {r['window_end']:%Y-%m-%d})",
+        f"capacity:  {r['capacity_gpu_hours']:,.0f} GPU-hours, ${r['capacity_cost_usd']:,.0f} at inventory rates "
+        f"({r['idle_cost_share']:.1%} of it idle)",
+        f"allocated: {r['allocated_ratio']:.1%}   intentional idle: {r['intentional_idle_ratio']:.1%}   "
+        f"unintended idle: {r['unintended_idle_ratio']:.1%}",
+        f"ROI chain: lower-ROI {r['lower_roi_ratio']:.1%} of capacity, higher-ROI {r['higher_roi_ratio']:.1%}; "
+        f"{r['models_trained']} models trained, {r['models_deployed']} deployed",
+        f"training:  ETT {r['ett_ratio']:.1%}; median time to start {r['median_time_to_start_s'] / 60:.1f} min, "
+        f"to recover {(r['median_time_to_recover_s'] or 0) / 60:.1f} min",
+        f"util:      {r['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while allocated; "
+        f"energy {r['energy_mwh']:.2f} MWh",
+        f"jobs:      {r['scheduler_jobs']} scheduler jobs, {r['failed_jobs']} failed, "
+        f"{r['preempted_jobs']} preempted; {r['inference_requests']:,} inference requests",
+        f"serving:   {r['low_traffic_models']} low-traffic models, "
+        f"${r['low_traffic_reclaimable_usd_per_month']:,.0f}/month reclaimable",
+    ]
+    for team, model, band, current, optimal, saved in advice:
+        lines.append(
+            f"advice:    {team}/{model} ({band} GPUs): checkpoint every {optimal / 60:.0f} min instead of "
+            f"{current / 60:.0f} min, saving {saved:,.0f} GPU-hours/month"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:

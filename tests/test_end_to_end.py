@@ -84,8 +84,7 @@ def test_states_and_ratios_are_consistent(published):
     assert set(sources) == {"slurm", "kubernetes", "serving"}
     owners = q(
         published,
-        "select count(*) from marts.fct_gpu_hourly "
-        "where allocation_source is not null and allocated_team is null",
+        "select count(*) from marts.fct_gpu_hourly where allocation_source is not null and allocated_team is null",
     )
     assert owners == [(0,)]  # every job seen in telemetry is found in the scheduler records
 
@@ -159,3 +158,60 @@ def test_landing_sensor_requests_new_and_changed_days(tiny_warehouse, instance):
     os.utime(late, (late.stat().st_atime, late.stat().st_mtime + 10))
     again = list(landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor)))
     assert [r.partition_key for r in again] == [days[0]]
+
+
+def test_capacity_states_find_the_reserved_buffers(published, tiny_warehouse):
+    rows = q(
+        published,
+        """
+        select host_id, sum(reserved_dr_s), sum(reserved_push_s), sum(allocated_active_s + allocated_idle_s),
+               sum(existing_s) = sum(down_unplanned_s + down_planned_s + reserved_dr_s + reserved_push_s
+                   + idle_hw_mismatch_s + idle_fragmented_s + idle_no_demand_s + allocated_active_s + allocated_idle_s)
+        from marts.fct_gpu_capacity_hourly group by host_id""",
+    )
+    found = {}
+    for host, dr, push, allocated, states_sum_to_capacity in rows:
+        assert states_sum_to_capacity, host
+        if dr > 0:
+            found[host] = "dr_buffer"
+        if push > 0:
+            found[host] = "push_buffer"
+        if host in tiny_warehouse["reserved_hosts"]:
+            assert allocated == 0, host
+    assert found == tiny_warehouse["reserved_hosts"]
+
+
+def test_training_marts_count_every_failure_the_simulator_caused(published, tiny_warehouse):
+    truth = tiny_warehouse["training_runs"]
+    rows = q(
+        published, "select run_id, attempts, failures_infra, failures_user, preemptions from marts.fct_training_jobs"
+    )
+    found = {run: {"attempts": a, "infra": i, "user": u, "preemptions": p} for run, a, i, u, p in rows}
+    assert found == truth
+    twice = [run for run, t in truth.items() if t["infra"] + t["user"] + t["preemptions"] >= 2]
+    assert twice, "the tiny fleet should have a run that fails twice"
+    recovered = q(
+        published, "select count(*) from marts.fct_training_jobs where recovered_failures > 0 and time_to_recover_s > 0"
+    )
+    assert recovered[0][0] > 0
+
+
+def test_low_traffic_report_names_the_barely_used_model(published, tiny_warehouse):
+    reported = {m for (m,) in q(published, "select model_name from marts.rpt_low_traffic_models")}
+    barely_used = {m for m, rps in tiny_warehouse["deployed_rps"].items() if rps < 0.001}
+    busiest = max(tiny_warehouse["deployed_rps"], key=tiny_warehouse["deployed_rps"].get)
+    assert barely_used and barely_used <= reported
+    assert busiest not in reported
+
+
+def test_cost_allocations_and_focus_sum_to_the_bill(published):
+    bill = q(published, "select sum(existing_s / 3600 * usd_per_gpu_hour) from marts.fct_gpu_hourly")[0][0]
+    as_line, shared = q(
+        published, "select sum(cost_usd), sum(cost_shared_idle_usd) from marts.fct_cost_allocation_monthly"
+    )[0]
+    focus = q(published, 'select sum("BilledCost") from marts.focus_gpu_charges')[0][0]
+    assert abs(as_line - bill) < 1e-6 and abs(shared - bill) < 1e-6 and abs(focus - bill) < 1e-6
+    exported = Path(os.environ["WAREHOUSE_PATH"]).parent / "exports" / "focus_gpu_charges.parquet"
+    assert q(published, f"select count(*) from read_parquet('{exported}')") == q(
+        published, "select count(*) from marts.focus_gpu_charges"
+    )

@@ -119,8 +119,10 @@ def test_a_source_that_gains_a_column_widens_its_table(tmp_path, con):
             con.execute("create schema raw")
             frame = deployments.parse(f).rows.drop("team")
             con.register("first", frame)
-            con.execute("create table raw.serving_deployments as select *, date '2025-03-03' as partition_date, "
-                        "'' as source_file from first limit 0")
+            con.execute(
+                "create table raw.serving_deployments as select *, date '2025-03-03' as partition_date, "
+                "'' as source_file from first limit 0"
+            )
         replace_partition(con, deployments, day, [parse_file(deployments, f)], landing)
     rows = con.execute("select partition_date::varchar, team from raw.serving_deployments order by 1").fetchall()
     assert rows == [("2025-03-03", None), ("2025-03-04", "vision")]

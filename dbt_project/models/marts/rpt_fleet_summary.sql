@@ -1,18 +1,38 @@
--- one row: the fleet at a glance over the whole window (what `make demo` prints)
-with gpu_hours as (
+-- One row: the fleet at a glance over the whole window - the headline `make demo` prints.
+with capacity as (
+    select * from {{ ref('fct_gpu_capacity_hourly') }}
+),
+
+gpu_hours as (
     select * from {{ ref('fct_gpu_hourly') }}
 ),
 
+waterfall as (
+    select * from {{ ref('rpt_capacity_waterfall_monthly') }}
+),
+
+ett as (
+    select * from {{ ref('fct_ett_daily') }}
+),
+
 jobs as (
-    select * from {{ ref('int_jobs_unioned') }}
+    select * from {{ ref('fct_jobs') }}
 ),
 
-requests as (
-    select count(*) as requests from {{ ref('stg_inference__requests') }}
+training_runs as (
+    select * from {{ ref('fct_training_jobs') }}
 ),
 
-hourly_requests as (
-    select coalesce(sum(requests), 0) as requests from {{ ref('stg_inference__hourly') }}
+serving as (
+    select * from {{ ref('fct_model_serving_daily') }}
+),
+
+low_traffic as (
+    select * from {{ ref('rpt_low_traffic_models') }}
+),
+
+costs as (
+    select * from {{ ref('fct_cost_allocation_monthly') }}
 ),
 
 fleet as (
@@ -21,30 +41,57 @@ fleet as (
         count(distinct host_id || '/' || gpu_index) as gpus,
         min(hour_at) as window_start,
         max(hour_at) + interval 1 hour as window_end,
-        sum(existing_s) / 3600.0 as capacity_gpu_hours,
-        sum(observed_s) / 3600.0 as observed_gpu_hours,
-        sum(allocated_s) / 3600.0 as allocated_gpu_hours,
-        sum(existing_s) filter (where reservation <> 'none') / 3600.0 as reserved_gpu_hours,
+        sum(existing_s) / 3600 as capacity_gpu_hours,
+        sum(allocated_active_s + allocated_idle_s) / 3600 as allocated_gpu_hours,
+        sum(down_planned_s + reserved_dr_s + reserved_push_s) / 3600 as intentional_idle_gpu_hours,
+        sum(down_unplanned_s + idle_hw_mismatch_s + idle_fragmented_s + idle_no_demand_s) / 3600
+            as unintended_idle_gpu_hours
+    from capacity
+),
+
+activity as (
+    select
         sum(gpu_util_ratio * allocated_s) / nullif(sum(allocated_s) filter (where gpu_util_ratio is not null), 0)
             as allocated_gpu_util_ratio,
         sum(energy_wh) / 1e6 as energy_mwh,
-        sum(existing_s / 3600.0 * usd_per_gpu_hour) as capacity_cost_usd
+        sum(existing_s / 3600 * usd_per_gpu_hour) as capacity_cost_usd
     from gpu_hours
+),
+
+chain as (
+    select
+        sum(lower_roi_gpu_hours) as lower_roi_gpu_hours,
+        sum(higher_roi_gpu_hours) as higher_roi_gpu_hours,
+        sum(models_trained) as models_trained,
+        sum(models_deployed) as models_deployed
+    from waterfall
 ),
 
 final as (
     select
         fleet.*,
+        activity.*,
+        chain.*,
         date_diff('day', fleet.window_start, fleet.window_end) as days,
         fleet.allocated_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as allocated_ratio,
-        (fleet.observed_gpu_hours - fleet.allocated_gpu_hours) / nullif(fleet.capacity_gpu_hours, 0) as idle_ratio,
-        (fleet.capacity_gpu_hours - fleet.observed_gpu_hours) / nullif(fleet.capacity_gpu_hours, 0)
-            as unobserved_ratio,
-        (select count(*) from jobs) as scheduler_jobs,
-        (select count(*) from jobs where state in ('FAILED', 'NODE_FAIL')) as failed_jobs,
-        (select count(*) from jobs where state = 'PREEMPTED') as preempted_jobs,
-        (select requests from requests) + (select requests from hourly_requests) as inference_requests
+        fleet.intentional_idle_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as intentional_idle_ratio,
+        fleet.unintended_idle_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as unintended_idle_ratio,
+        chain.lower_roi_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as lower_roi_ratio,
+        chain.higher_roi_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as higher_roi_ratio,
+        (select sum(productive_gpu_hours) / nullif(sum(training_gpu_hours), 0) from ett where scope = 'fleet')
+            as ett_ratio,
+        (select median(time_to_start_s) from training_runs) as median_time_to_start_s,
+        (select median(time_to_recover_per_failure_s) from training_runs) as median_time_to_recover_s,
+        (select count(*) from jobs where scheduler <> 'serving') as scheduler_jobs,
+        (select count(*) from jobs where final_state = 'failed') as failed_jobs,
+        (select count(*) from jobs where final_state = 'preempted') as preempted_jobs,
+        (select sum(requests) from serving) as inference_requests,
+        (select count(*) from low_traffic) as low_traffic_models,
+        (select coalesce(sum(reclaimable_usd_per_month), 0) from low_traffic) as low_traffic_reclaimable_usd_per_month,
+        (select sum(cost_usd) filter (where cost_kind = 'idle') / sum(cost_usd) from costs) as idle_cost_share
     from fleet
+    cross join activity
+    cross join chain
 )
 
 select * from final

@@ -76,6 +76,20 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
         "valid_from_s": {h.host_id: h.valid_from_s for h in hosts},
         "jobs": len(jobs),
         "attempts": sum(len(j.attempts) for j in jobs),
+        "reserved_hosts": {h.host_id: h.reservation for h in hosts if h.reservation != "none"},
+        "training_runs": {j.job_id: _run_truth(cfg, j) for j in jobs if j.kind == "training" and j.attempts},
+        "deployed_rps": {d.model: d.base_rps for d in deployments if d.end_s is None or d.end_s >= cfg.horizon_s},
+    }
+
+
+def _run_truth(cfg: FleetConfig, job) -> dict:
+    """What the warehouse should find for a training run: its attempts and the failures reported in the window."""
+    ended = [a for a in job.attempts if a.end < cfg.horizon_s and a.outcome != "completed"]
+    return {
+        "attempts": len(job.attempts),
+        "infra": sum(a.outcome == "failed_infra" for a in ended),
+        "user": sum(a.outcome == "failed_user" for a in ended),
+        "preemptions": sum(a.outcome in ("preempted", "drained") for a in ended),
     }
 
 

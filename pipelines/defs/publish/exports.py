@@ -1,0 +1,18 @@
+import dagster as dg
+
+from pipelines.defs.publish.assets import published_warehouse
+from pipelines.lib import settings
+from pipelines.lib.publish import export_table
+
+
+@dg.asset(
+    deps=[published_warehouse],
+    group_name="publish",
+    kinds={"duckdb", "parquet", "csv"},
+    description="The FOCUS dataset (marts.focus_gpu_charges) as Parquet and CSV for FinOps tools.",
+)
+def focus_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    out = settings.published_db().parent / "exports"
+    files = export_table(settings.published_db(), "marts.focus_gpu_charges", out / "focus_gpu_charges")
+    context.log.info(f"wrote {', '.join(str(f) for f in files)}")
+    return dg.MaterializeResult(metadata={"files": [str(f) for f in files]})
