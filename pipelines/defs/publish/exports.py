@@ -5,10 +5,12 @@ from pipelines.lib import settings
 from pipelines.lib.publish import export_table
 
 
+# in the writer pool too: an export must not read the published file while a publish replaces it
 @dg.asset(
     deps=[published_warehouse],
     group_name="publish",
     kinds={"duckdb", "parquet", "csv"},
+    pool="duckdb_writer",
     description="The FOCUS dataset (marts.focus_gpu_charges) as Parquet and CSV for FinOps tools.",
 )
 def focus_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
