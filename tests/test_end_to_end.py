@@ -1,6 +1,7 @@
 """A tiny simulated fleet through the whole pipeline (Dagster ingest per day, dbt build, publish), checked
 against the simulator's ground truth and the warehouse's own invariants."""
 
+import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -215,3 +216,28 @@ def test_cost_allocations_and_focus_sum_to_the_bill(published):
     assert q(published, f"select count(*) from read_parquet('{exported}')") == q(
         published, "select count(*) from marts.focus_gpu_charges"
     )
+
+
+def test_every_mart_and_column_is_documented(published):
+    from pipelines.lib.settings import DBT_DIR
+
+    manifest = json.loads((DBT_DIR / "target" / "manifest.json").read_text())
+    documented = {
+        n["name"]: (n["description"], {c for c, v in n["columns"].items() if v.get("description")})
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
+    tables = q(published, "select table_name from information_schema.tables where table_schema = 'marts'")
+    assert len(tables) >= 20
+    for (table,) in tables:
+        description, columns = documented[table]
+        assert description, table
+        actual = {
+            c
+            for (c,) in q(
+                published,
+                "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?",
+                [table],
+            )
+        }
+        assert actual - columns == set(), table
