@@ -12,6 +12,10 @@ hosts as (
     select * from {{ ref('stg_inventory__hosts') }}
 ),
 
+host_models as (
+    select host_id, arg_max(gpu_model, valid_from) as gpu_model from hosts group by host_id
+),
+
 skus as (
     select * from {{ ref('gpu_skus') }}
 ),
@@ -44,6 +48,7 @@ scheduled as (
         jobs.gpus,
         coalesce(gres.family, product.family) as gpu_family,
         jobs.gpu_type,
+        jobs.node_names[1] as first_node,
         jobs.submitted_at,
         jobs.started_at,
         jobs.ended_at,
@@ -71,6 +76,7 @@ served as (
         len(deployments.gpu_indices)::double as gpus,
         skus.family as gpu_family,
         hosts.gpu_model as gpu_type,
+        deployments.host_id as first_node,
         deployments.started_at as submitted_at,
         deployments.started_at,
         deployments.ended_at,
@@ -91,7 +97,9 @@ unioned as (
 
 final as (
     select
-        unioned.* exclude (user_name, started_at),
+        unioned.* exclude (user_name, started_at, first_node),
+        -- the GPU model it ran on (first node's), else the family it asked for
+        coalesce(host_models.gpu_model, unioned.gpu_family) as gpu_model,
         {{ pseudonym('unioned.user_name') }} as user_pseudonym,
         -- measured inside the window: a deployment live since before it counts from the window start
         greatest(unioned.started_at, case when unioned.scheduler = 'serving' then telemetry_window.window_start end)
@@ -110,6 +118,7 @@ final as (
             as wait_s
     from unioned
     cross join telemetry_window
+    left join host_models on unioned.first_node = host_models.host_id
 ),
 
 measured as (

@@ -16,6 +16,23 @@ telemetry_window as (
     select * from {{ ref('int_telemetry_window') }}
 ),
 
+gpu_hours as (
+    select * from {{ ref('fct_gpu_hourly') }}
+),
+
+-- telemetry's view: hours in which the run's GPUs (its scheduler jobs are named after it) averaged low util
+stalled as (
+    select
+        allocated_workload as run_id,
+        sum(allocated_s) filter (where gpu_util_ratio < {{ var('stall_util_threshold') }}) / 3600
+            as low_util_gpu_hours,
+        sum(gpu_util_ratio * allocated_s) / nullif(sum(allocated_s) filter (where gpu_util_ratio is not null), 0)
+            as gpu_util_ratio
+    from gpu_hours
+    where allocation_source in ('slurm', 'kubernetes')
+    group by allocated_workload
+),
+
 attempts as (
     select
         run_id,
@@ -109,6 +126,8 @@ final as (
         coalesce(recovery_totals.recovered_failures, 0) as recovered_failures,
         recovery_totals.time_to_recover_s,
         recovery_totals.time_to_recover_s / nullif(recovery_totals.recovered_failures, 0) as time_to_recover_per_failure_s,
+        stalled.gpu_util_ratio,
+        coalesce(stalled.low_util_gpu_hours, 0) as low_util_gpu_hours,
         coalesce(gpu_time.gpu_hours, 0) as gpu_hours,
         {%- for category in ett_categories() %}
         coalesce(gpu_time.{{ category }}_gpu_hours, 0) as {{ category }}_gpu_hours{{ "," if not loop.last }}
@@ -118,6 +137,7 @@ final as (
     left join runs on attempts.run_id = runs.run_id
     left join gpu_time on attempts.run_id = gpu_time.run_id
     left join recovery_totals on attempts.run_id = recovery_totals.run_id
+    left join stalled on attempts.run_id = stalled.run_id
     where attempts.started_at is not null
 )
 
