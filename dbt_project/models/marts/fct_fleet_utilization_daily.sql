@@ -34,8 +34,8 @@ final as (
         sum({{ state }}_s) / 3600 as {{ state }}_gpu_hours,
         {%- endfor %}
         (sum(allocated_active_s) + sum(allocated_idle_s)) / nullif(sum(existing_s), 0) as allocated_ratio,
-        (sum(idle_hw_mismatch_s) + sum(idle_fragmented_s) + sum(idle_no_demand_s)) / nullif(sum(existing_s), 0)
-            as unintended_idle_ratio,
+        (sum(down_unplanned_s) + sum(idle_hw_mismatch_s) + sum(idle_fragmented_s) + sum(idle_no_demand_s))
+            / nullif(sum(existing_s), 0) as unintended_idle_ratio,
         sum(gpu_util_ratio * observed_s) / nullif(sum(observed_s) filter (where gpu_util_ratio is not null), 0)
             as gpu_util_ratio,
         sum(sm_active_ratio * observed_s) / nullif(sum(observed_s) filter (where sm_active_ratio is not null), 0)
