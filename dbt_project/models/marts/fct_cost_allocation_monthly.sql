@@ -5,12 +5,8 @@ with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}
 ),
 
-held as (
-    select * from {{ ref('int_gpu_hours_by_allocation') }}
-),
-
-allocations as (
-    select * from {{ ref('int_allocations_described') }}
+usage_owned as (
+    select * from {{ ref('int_gpu_usage_owned') }}
 ),
 
 fleet as (
@@ -24,18 +20,12 @@ fleet as (
 
 usage as (
     select
-        date_trunc('month', held.hour_at)::date as month_start,
-        coalesce(allocations.team, 'unknown') as team,
-        coalesce(allocations.project, 'unknown') as project,
-        sum(held.held_us) / 3600e6 as gpu_hours,
-        sum(held.held_us / 3600e6 * spine.usd_per_gpu_hour) as usage_cost_usd
-    from held
-    inner join spine
-        on held.host_id = spine.host_id and held.gpu_index = spine.gpu_index and held.hour_at = spine.hour_at
-    left join allocations
-        on held.allocation_source = allocations.allocation_source
-        and spine.cluster = allocations.cluster
-        and held.allocation_id = allocations.allocation_id
+        date_trunc('month', hour_at)::date as month_start,
+        coalesce(team, 'unknown') as team,
+        coalesce(project, 'unknown') as project,
+        sum(held_us) / 3600e6 as gpu_hours,
+        sum(held_us / 3600e6 * usd_per_gpu_hour) as usage_cost_usd
+    from usage_owned
     group by all
 ),
 

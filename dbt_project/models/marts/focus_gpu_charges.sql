@@ -6,12 +6,8 @@ with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}
 ),
 
-held as (
-    select * from {{ ref('int_gpu_hours_by_allocation') }}
-),
-
-allocations as (
-    select * from {{ ref('int_allocations_described') }}
+usage_owned as (
+    select * from {{ ref('int_gpu_usage_owned') }}
 ),
 
 prices as (
@@ -32,20 +28,8 @@ origin as (
 ),
 
 used as (
-    select
-        held.hour_at::date as charge_date,
-        held.host_id,
-        allocations.team,
-        allocations.project,
-        allocations.model_name,
-        sum(held.held_us) as held_us
-    from held
-    inner join spine
-        on held.host_id = spine.host_id and held.gpu_index = spine.gpu_index and held.hour_at = spine.hour_at
-    left join allocations
-        on held.allocation_source = allocations.allocation_source
-        and spine.cluster = allocations.cluster
-        and held.allocation_id = allocations.allocation_id
+    select hour_at::date as charge_date, host_id, team, project, model_name, sum(held_us) as held_us
+    from usage_owned
     group by all
 ),
 

@@ -1,0 +1,38 @@
+-- GPU x UTC hour x allocation: microseconds each job or deployment held the GPU, with its owner (team, project,
+-- model) and the GPU's inventory rate - what the cost marts charge.
+with held as (
+    select * from {{ ref('int_gpu_hours_by_allocation') }}
+),
+
+spine as (
+    select * from {{ ref('int_gpu_hours_spined') }}
+),
+
+allocations as (
+    select * from {{ ref('int_allocations_described') }}
+),
+
+final as (
+    select
+        held.hour_at,
+        held.host_id,
+        held.gpu_index,
+        spine.cluster,
+        spine.usd_per_gpu_hour,
+        held.allocation_source,
+        held.allocation_id,
+        allocations.team,
+        allocations.project,
+        allocations.model_name,
+        held.held_us
+    from held
+    inner join spine
+        on held.host_id = spine.host_id and held.gpu_index = spine.gpu_index and held.hour_at = spine.hour_at
+    -- an allocation id is unique within its cluster
+    left join allocations
+        on held.allocation_source = allocations.allocation_source
+        and spine.cluster = allocations.cluster
+        and held.allocation_id = allocations.allocation_id
+)
+
+select * from final
