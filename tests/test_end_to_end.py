@@ -241,3 +241,32 @@ def test_every_mart_and_column_is_documented(published):
             )
         }
         assert actual - columns == set(), table
+
+
+def test_published_file_names_nobody(published):
+    """Every user name the inputs carry (HR export, sacct, Kubernetes labels, events, job names) is absent from
+    every table and view of the published file."""
+    landing = Path(os.environ["LANDING_DIR"])
+    names = set()
+    for export in landing.glob("users/dt=*/users.csv"):
+        names |= {line.split(",")[0] for line in export.read_text().splitlines()[1:]}
+    assert len(names) >= 10
+    pattern = "(" + "|".join(sorted(names)) + ")"
+    relations = q(published, "select table_schema, table_name from information_schema.tables")
+    leaks = []
+    for schema, table in relations:
+        columns = q(
+            published,
+            "select column_name from information_schema.columns where table_schema = ? "
+            "and table_name = ? and data_type in ('VARCHAR', 'JSON')",
+            [schema, table],
+        )
+        for (column,) in columns:
+            hits = q(
+                published,
+                f'select count(*) from "{schema}"."{table}" where regexp_matches("{column}", ?)',
+                ["\\b" + pattern + "\\b"],
+            )
+            if hits[0][0]:
+                leaks.append(f"{schema}.{table}.{column}")
+    assert leaks == []

@@ -44,7 +44,7 @@ scheduled as (
         end as job_kind,
         jobs.team,
         jobs.project,
-        jobs.user_name,
+        jobs.user_pseudonym,
         jobs.gpus,
         coalesce(gres.family, product.family) as gpu_family,
         jobs.gpu_type,
@@ -72,7 +72,7 @@ served as (
         'inference' as job_kind,
         deployments.team,
         null as project,
-        null as user_name,
+        null as user_pseudonym,
         len(deployments.gpu_indices)::double as gpus,
         skus.family as gpu_family,
         hosts.gpu_model as gpu_type,
@@ -97,10 +97,9 @@ unioned as (
 
 final as (
     select
-        unioned.* exclude (user_name, started_at, first_node),
+        unioned.* exclude (started_at, first_node),
         -- the GPU model it ran on (first node's), else the family it asked for
         coalesce(host_models.gpu_model, unioned.gpu_family) as gpu_model,
-        {{ pseudonym('unioned.user_name') }} as user_pseudonym,
         -- measured inside the window: a deployment live since before it counts from the window start
         greatest(unioned.started_at, case when unioned.scheduler = 'serving' then telemetry_window.window_start end)
             as started_at,

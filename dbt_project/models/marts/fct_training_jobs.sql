@@ -99,7 +99,7 @@ final as (
         attempts.run_id,
         runs.team,
         runs.project,
-        {{ pseudonym('runs.user_name') }} as user_pseudonym,
+        runs.user_pseudonym,
         runs.model_name,
         case runs.framework when 'pt2' then 'PT2 compiled' when 'pt1' then 'PT1 eager' end as framework,
         attempts.gpus,

@@ -3,6 +3,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.transform.assets import warehouse_dbt_assets
 from pipelines.lib import settings
+from pipelines.lib.privacy import pseudonym_key, publish_user_names
 from pipelines.lib.publish import checkpoint, publish_copy
 
 MARTS = [k for k in warehouse_dbt_assets.keys if warehouse_dbt_assets.specs_by_key[k].group_name == "marts"]
@@ -19,7 +20,8 @@ def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     with duckdb.get_connection() as con:
         checkpoint(con)
     target = settings.published_db()
-    counts = publish_copy(settings.work_db(), target)
+    scrub_key = None if publish_user_names() else pseudonym_key()
+    counts = publish_copy(settings.work_db(), target, scrub_key)
     context.log.info(f"published {target} ({len(counts)} tables and views)")
     marts = {k: v for k, v in counts.items() if k.startswith("marts.")}
     return dg.MaterializeResult(metadata={"path": str(target), "tables": len(counts), **marts})

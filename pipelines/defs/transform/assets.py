@@ -3,6 +3,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.defs.transform.project import dbt_project
 from pipelines.defs.transform.translator import translator
+from pipelines.lib.privacy import export_key_to_env
 
 
 class DbtRunConfig(dg.Config):
@@ -17,4 +18,5 @@ def dbt_build_args(config: DbtRunConfig) -> list[str]:
     manifest=dbt_project().manifest_path, dagster_dbt_translator=translator, pool="duckdb_writer", project=dbt_project()
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+    export_key_to_env()  # models past staging pseudonymise people with the warehouse's key
     yield from dbt.cli(dbt_build_args(config), context=context).stream()

@@ -1,4 +1,5 @@
--- every scheduler job (Slurm and Kubernetes) in one shape, keyed like the telemetry allocation labels
+-- every scheduler job (Slurm and Kubernetes) in one shape, keyed like the telemetry allocation labels;
+-- from here on people are pseudonyms
 with slurm as (
     select * from {{ ref('stg_scheduler__sacct_jobs') }}
 ),
@@ -14,8 +15,10 @@ unioned as (
         scheduler_job_id,
         team,
         project,
-        user_name,
-        job_name,
+        {{ pseudonym('user_name') }} as user_pseudonym,
+        -- names such as jupyter-<user> carry the person: swap in the pseudonym
+        case when coalesce(user_name, '') <> '' then replace(job_name, user_name, {{ pseudonym('user_name') }})
+            else job_name end as job_name,
         null as workload,
         gpus::double as gpus,
         gpu_type,
@@ -33,7 +36,7 @@ unioned as (
         scheduler_job_id,
         team,
         project,
-        user_name,
+        {{ pseudonym('user_name') }} as user_pseudonym,
         run_id as job_name,
         workload,
         gpus,

@@ -32,7 +32,7 @@ scheduled as (
     select
         jobs.job_name as run_id,
         arg_min(jobs.team, jobs.submitted_at) as team,
-        arg_min(jobs.user_name, jobs.submitted_at) as user_name,
+        arg_min(jobs.user_pseudonym, jobs.submitted_at) as user_pseudonym,
         arg_min(jobs.project, jobs.submitted_at) as project,
         arg_min(coalesce(gres.family, product.family), jobs.submitted_at) as gpu_family
     from jobs
@@ -52,7 +52,7 @@ final as (
         runs.run_id,
         coalesce(submissions.team, scheduled.team) as team,
         coalesce(submissions.project, scheduled.project) as project,
-        coalesce(submissions.user_name, scheduled.user_name) as user_name,
+        coalesce({{ pseudonym('submissions.user_name') }}, scheduled.user_pseudonym) as user_pseudonym,
         submissions.model_name,
         submissions.framework,
         submissions.gpu_model,
