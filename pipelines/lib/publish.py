@@ -23,6 +23,7 @@ def publish_copy(work: Path, published: Path, scrub_key: str | None = None) -> d
     """Copy `work` (closed and checkpointed by the caller) over `published`; returns rows per schema.table.
     With `scrub_key`, identities in the copy's raw tables are pseudonymised before it is published."""
     published.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_copies(published)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(work, tmp)
@@ -42,6 +43,27 @@ def publish_copy(work: Path, published: Path, scrub_key: str | None = None) -> d
     finally:
         tmp.unlink(missing_ok=True)
     return counts
+
+
+def remove_stale_copies(published: Path) -> list[Path]:
+    """A publish killed mid-copy leaves its temporary copy behind; remove those whose process is gone."""
+    removed = []
+    for tmp in published.parent.glob(f".{published.name}.*.tmp"):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if not pid.isdigit() or not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def table_row_counts(path: Path) -> dict[str, int]:

@@ -1,0 +1,100 @@
+"""Publishing: readers only ever see complete versions; a publish killed at any point changes nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+
+from pipelines.lib.publish import open_published, publish_copy, remove_stale_copies
+
+ROWS = 200_000
+
+
+def build_version(path, version: int) -> None:
+    """A warehouse whose every table agrees on its version: marts.version says v, marts.facts has v x ROWS/10
+    rows. A reader that sees them disagree has seen a half-written file."""
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.version as select ? as v", [version])
+        con.execute("create table marts.facts as select range as i, ? as v from range(?)", [version, ROWS])
+        con.execute("checkpoint")
+
+
+READER = textwrap.dedent("""
+    import sys, time, duckdb
+    path, stop = sys.argv[1], time.time() + float(sys.argv[2])
+    opened = versions = 0
+    seen = set()
+    while time.time() < stop:
+        con = duckdb.connect(path, read_only=True)
+        v = con.execute("select v from marts.version").fetchall()[0][0]
+        n, w = con.execute("select count(*), min(v) = max(v) and min(v) = ? from marts.facts", [v]).fetchall()[0]
+        con.close()
+        assert n == %d and w, f"inconsistent version {v}: {n} rows"
+        opened += 1
+        seen.add(v)
+    print(opened, len(seen))
+""" % ROWS)
+
+
+def test_a_reader_looping_through_twenty_publishes_sees_only_complete_versions(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
+    build_version(work, 0)
+    publish_copy(work, published)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published), "8"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    for version in range(1, 21):
+        build_version(work, version)
+        publish_copy(work, published)
+    out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    opened, versions = map(int, out.split())
+    assert opened > 20 and versions > 1
+    with open_published(published) as con:
+        assert con.execute("select v from marts.version").fetchall() == [(20,)]
+
+
+PUBLISHER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from pipelines.lib.publish import publish_copy
+    publish_copy(Path(sys.argv[1]), Path(sys.argv[2]))
+""")
+
+
+def test_a_publish_killed_at_any_point_leaves_the_published_file_unchanged(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
+    build_version(work, 1)
+    publish_copy(work, published)
+    build_version(work, 2)
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    for delay in (0.05, 0.2, 0.4, 0.8):
+        proc = subprocess.Popen([sys.executable, "-c", PUBLISHER, str(work), str(published)], env=env)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with open_published(published) as con:  # opens, and holds one complete version
+            v = con.execute("select v from marts.version").fetchall()[0][0]
+            assert con.execute("select count(*), min(v), max(v) from marts.facts").fetchall() == [(ROWS, v, v)]
+    # the next publish converges and sweeps the killed runs' leftovers
+    publish_copy(work, published)
+    assert list(tmp_path.glob(".warehouse.duckdb.*.tmp")) == []
+    with open_published(published) as con:
+        assert con.execute("select v from marts.version").fetchall() == [(2,)]
+
+
+def test_stale_copies_of_dead_publishers_are_removed_and_live_ones_kept(tmp_path):
+    published = tmp_path / "warehouse.duckdb"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".warehouse.duckdb.{dead.pid}.tmp"
+    live = tmp_path / f".warehouse.duckdb.{os.getpid()}.tmp"
+    stale.write_text("x")
+    live.write_text("x")
+    assert remove_stale_copies(published) == [stale]
+    assert live.exists() and not stale.exists()
