@@ -25,8 +25,10 @@ def build_version(path, version: int) -> None:
         con.execute("checkpoint")
 
 
-READER = textwrap.dedent("""
+READER = textwrap.dedent(
+    """
     import sys, time, duckdb
+    ROWS = int(sys.argv[3])
     path, stop = sys.argv[1], time.time() + float(sys.argv[2])
     opened = versions = 0
     seen = set()
@@ -35,19 +37,24 @@ READER = textwrap.dedent("""
         v = con.execute("select v from marts.version").fetchall()[0][0]
         n, w = con.execute("select count(*), min(v) = max(v) and min(v) = ? from marts.facts", [v]).fetchall()[0]
         con.close()
-        assert n == %d and w, f"inconsistent version {v}: {n} rows"
+        assert n == ROWS and w, f"inconsistent version {v}: {n} rows"
         opened += 1
         seen.add(v)
     print(opened, len(seen))
-""" % ROWS)
+"""
+)
 
 
 def test_a_reader_looping_through_twenty_publishes_sees_only_complete_versions(tmp_path):
     work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
     build_version(work, 0)
     publish_copy(work, published)
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(published), "8"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(published), "8", str(ROWS)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for version in range(1, 21):
         build_version(work, version)
         publish_copy(work, published)

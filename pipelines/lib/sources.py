@@ -30,6 +30,8 @@ class RawSource:
     patterns: tuple[str, ...]
     parse: Callable[[Path], Parsed]
     description: str
+    # for measurements: the time column that must fall near the partition's day (clock skew, misfiled files)
+    time_column: str | None = None
 
     @property
     def key(self) -> list[str]:
@@ -58,6 +60,7 @@ SOURCES = [
         ("*.prom", "*.prom.gz", "*.txt"),
         _dcgm,
         "dcgm-exporter Prometheus text, one row per sample line (metric, value, labels).",
+        "scraped_at",
     ),
     RawSource(
         "gpu_telemetry",
@@ -65,6 +68,7 @@ SOURCES = [
         ("*.csv", "*.csv.gz"),
         lambda p: parse_nvidia_smi(p, hostname=p.name.split(".")[0]),
         "nvidia-smi --query-gpu CSV, one row per GPU per sample; the file is named after its host.",
+        "measured_at_local",
     ),
     RawSource(
         "inventory",
@@ -168,6 +172,7 @@ SOURCES = [
             {"Model", "LatencyMs"},
         ),
         "Per-request logs in the Azure LLM inference trace shape (+ model and latency when logged).",
+        "TIMESTAMP",
     ),
     RawSource(
         "inference",

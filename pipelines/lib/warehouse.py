@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from .parsers.base import Parsed
+from .parsers.base import REJECT_SCHEMA, Parsed
 from .sources import RawSource
 
 QUARANTINE_DDL = """
@@ -50,6 +50,8 @@ def replace_partition(
     now = datetime.now(UTC)
     for f in files:
         rel = f.path.relative_to(landing).as_posix() if f.path.is_relative_to(landing) else f.path.name
+        if source.time_column:
+            f.parsed = outside_partition(f.parsed, source.time_column, day)
         rows = f.parsed.rows
         frames.append(
             rows.rename({c: snake(c) for c in rows.columns}).with_columns(
@@ -117,6 +119,32 @@ def replace_partition(
         "rows_loaded": batch.height,
         "rows_quarantined": sum(a["rows_quarantined"] for a in audit),
     }
+
+
+SKEW_TOLERANCE = timedelta(days=1)
+
+
+def outside_partition(parsed: Parsed, column: str, day: date) -> Parsed:
+    """Measurements more than a day outside their partition's day (a skewed clock, a misfiled file) are
+    quarantined: they would land in the wrong day and be replaced with the wrong partition."""
+    start = datetime.combine(day, time.min) - SKEW_TOLERANCE
+    end = datetime.combine(day, time.min) + timedelta(days=1) + SKEW_TOLERANCE
+    ts = pl.col(column)
+    if parsed.rows.schema[column] == pl.Datetime("us", "UTC"):
+        start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
+    off = ts.is_not_null() & ((ts < start) | (ts >= end))
+    skewed = parsed.rows.filter(off)
+    if skewed.is_empty():
+        return parsed
+    rejected = skewed.select(
+        "source_line",
+        reason=pl.lit("timestamp_outside_partition"),
+        message=pl.format(
+            "{} {} is more than a day outside partition {}", pl.lit(column), ts.cast(pl.String), pl.lit(str(day))
+        ),
+        raw_text=pl.lit(None, pl.String),
+    ).cast(REJECT_SCHEMA)
+    return Parsed(parsed.rows.filter(~off), pl.concat([parsed.rejects, rejected]))
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:

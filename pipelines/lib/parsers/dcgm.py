@@ -16,6 +16,7 @@ SCHEMA = {
     "source_line": pl.Int64,
     "metric": pl.String,
     "value": pl.Float64,
+    "unit": pl.String,
     "scraped_at": pl.Datetime("us", "UTC"),
     "hostname": pl.String,
     "gpu": pl.Int64,
@@ -32,6 +33,29 @@ BLANK_INT64_MIN = 9223372036854775792.0
 BLANK_FP64 = 140737488355328.0
 
 
+HELP_UNIT = r"^#\s*HELP\s+(\S+)\s.*\(in ([^)]+)\)"
+# readings that cannot be: (metric pattern, unit it applies to or None for any, low, high)
+PERCENT_METRICS = r"^DCGM_FI_DEV_(GPU|MEM_COPY|ENC|DEC)_UTIL$"
+RANGES = [
+    (PERCENT_METRICS, "ratio", 0.0, 1.0),
+    (PERCENT_METRICS, None, 0.0, 100.0),
+    (r"^DCGM_FI_PROF_", None, 0.0, 1.0),  # ratios, although their HELP text says "(in %)"
+    (r"^DCGM_FI_DEV_(POWER_USAGE|FB_USED|FB_FREE|FB_TOTAL)$", None, 0.0, float("inf")),
+    (r"^DCGM_FI_DEV_(GPU|MEMORY)_TEMP$", None, -40.0, 150.0),
+]
+
+
+def _out_of_range() -> pl.Expr:
+    """First matching rule wins; a rule with a unit applies only to samples the HELP line gave that unit."""
+    expr = pl.lit(False)
+    for pattern, unit, low, high in reversed(RANGES):
+        applies = pl.col("metric").str.contains(pattern)
+        if unit is not None:
+            applies = applies & (pl.col("unit") == unit)
+        expr = pl.when(applies).then(~pl.col("value").is_between(low, high)).otherwise(expr)
+    return expr
+
+
 def _label(name: str) -> pl.Expr:
     return pl.col("labels").str.extract(r"(?:^|[,\s])" + name + r'="((?:[^"\\]|\\.)*)"', 1)
 
@@ -39,15 +63,27 @@ def _label(name: str) -> pl.Expr:
 def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str | None = None) -> Parsed:
     lines = read_lines(path)
     lines, bad_enc = split_bad_encoding(lines)
+    # units as the exporter states them in HELP ("(in %)", "(in MiB)"): newer exporters may change them
+    units = (
+        lines.select(pl.col("text").str.extract_groups(HELP_UNIT))
+        .unnest("text")
+        .rename({"1": "metric", "2": "unit"})
+        .drop_nulls()
+        .unique("metric", keep="last")
+    )
     data = lines.filter(
         ~pl.col("text").str.strip_chars().str.starts_with("#") & (pl.col("text").str.strip_chars() != "")
     )
     parts = data.with_columns(m=pl.col("text").str.extract_groups(SAMPLE)).unnest("m")
     parts = parts.rename({"1": "metric", "2": "labels", "3": "value_text", "4": "ts_text"})
     unparseable = parts.filter(pl.col("metric").is_null())
-    parts = parts.filter(pl.col("metric").is_not_null()).with_columns(
-        value=pl.col("value_text").str.replace(r"^\+?Inf$", "inf").cast(pl.Float64, strict=False),
-        labels=pl.col("labels").fill_null(""),
+    parts = (
+        parts.filter(pl.col("metric").is_not_null())
+        .with_columns(
+            value=pl.col("value_text").str.replace(r"^\+?Inf$", "inf").cast(pl.Float64, strict=False),
+            labels=pl.col("labels").fill_null(""),
+        )
+        .join(units, on="metric", how="left")
     )
     host = pl.coalesce(_label("Hostname"), _label("hostname"), pl.lit(default_host))
     ts = pl.from_epoch(pl.col("ts_text").cast(pl.Int64), time_unit="ms").dt.replace_time_zone("UTC")
@@ -76,6 +112,11 @@ def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str
             (pl.col("value") >= BLANK_INT64_MIN) | (pl.col("value") == BLANK_FP64),
             "dcgm_blank_sentinel",
             pl.format("value {} is a DCGM blank sentinel (no reading)", "value_text"),
+        ),
+        (
+            _out_of_range(),
+            "out_of_range",
+            pl.format("{} = {} is outside the possible range", "metric", "value_text"),
         ),
         (
             pl.col("scraped_at").is_null(),

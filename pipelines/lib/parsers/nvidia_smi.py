@@ -30,6 +30,13 @@ FIELDS = {
     "temperature.gpu": ("temperature_gpu_c", None, "float"),
 }
 REQUIRED = ("timestamp", "uuid", "index", "utilization.gpu")
+RANGES = {
+    "utilization_gpu_pct": (0.0, 100.0),
+    "utilization_memory_pct": (0.0, 100.0),
+    "memory_used_mib": (0.0, float("inf")),
+    "memory_free_mib": (0.0, float("inf")),
+    "power_draw_w": (0.0, float("inf")),
+}
 NOT_A_READING = r"^\[(N/A|Not Supported|Unknown Error|Insufficient Permissions|GPU requires reset)\]$"
 SCHEMA = {"source_line": pl.Int64, "hostname": pl.String} | {
     col: {"ts": pl.Datetime("us"), "str": pl.String, "int": pl.Int64, "float": pl.Float64}[kind]
@@ -97,7 +104,13 @@ def parse_nvidia_smi(path: Path, hostname: str) -> Parsed:
             problems.append(pl.when(broken).then(pl.lit(col)))
     with_problem = typed.with_columns(problem=pl.concat_str(problems, separator=",", ignore_nulls=True))
     broken = with_problem.filter(bad_cells)
-    good = typed.filter(~bad_cells).with_columns(hostname=pl.lit(hostname))
+    typed = typed.filter(~bad_cells)
+    impossible = pl.lit(False)
+    for col, (low, high) in RANGES.items():
+        if col in typed.columns:
+            impossible = impossible | ~pl.col(col).is_between(low, high).fill_null(True)
+    out_of_range = typed.filter(impossible)
+    good = typed.filter(~impossible).with_columns(hostname=pl.lit(hostname))
     for col, dtype in SCHEMA.items():
         if col not in good.columns:
             good = good.with_columns(pl.lit(None, dtype).alias(col))
@@ -105,5 +118,10 @@ def parse_nvidia_smi(path: Path, hostname: str) -> Parsed:
         bad_enc,
         rejects(wrong, "field_count", f"expected {len(fields)} comma-separated fields"),
         rejects(broken, "bad_value", pl.format("unparseable value in {}", "problem")),
+        rejects(
+            out_of_range,
+            "out_of_range",
+            "a reading outside its possible range (utilisation 0-100 %, power and memory >= 0)",
+        ),
     ]
     return Parsed(good.select(list(SCHEMA)).cast(SCHEMA), pl.concat(out))

@@ -84,6 +84,12 @@ def parse_sacct(path: Path) -> Parsed:
     )
     bad_times = frame.filter(bad_time)
     frame = frame.filter(~bad_time)
+    # ISO times compare as text; Unknown/None never trigger it
+    ends_first = (
+        pl.col("end").str.contains(r"^\d") & pl.col("start").str.contains(r"^\d") & (pl.col("end") < pl.col("start"))
+    )
+    reversed_times = frame.filter(ends_first)
+    frame = frame.filter(~ends_first)
     nodes, bad_nodes = [], []
     for line, expr in zip(frame["source_line"], frame["node_list"]):
         try:
@@ -98,6 +104,7 @@ def parse_sacct(path: Path) -> Parsed:
         bad_enc,
         rejects(wrong, "field_count", f"expected {len(header)} |-separated fields"),
         rejects(bad_times, "bad_timestamp", "Submit/Start/End is not YYYY-MM-DDTHH:MM:SS, Unknown or None"),
+        rejects(reversed_times, "end_before_start", pl.format("End {} is before Start {}", "end", "start")),
         rejects(bad_list, "bad_nodelist", pl.format("cannot expand NodeList {}", "node_list")),
     ]
     return Parsed(frame.select(list(SCHEMA)).cast(SCHEMA), pl.concat(out))

@@ -3,6 +3,21 @@ with source as (
     select * from {{ source('gpu_telemetry', 'dcgm_samples') }}
 ),
 
+-- the unit the exporter stated in HELP decides the conversion: percent (or unstated) / 100, a ratio as is;
+-- MiB (or unstated) x 1048576, bytes as is
+normalised as (
+    select
+        *,
+        case
+            when regexp_matches(metric, '^DCGM_FI_DEV_(GPU|MEM_COPY)_UTIL$') and unit = 'ratio' then value
+            when regexp_matches(metric, '^DCGM_FI_DEV_(GPU|MEM_COPY)_UTIL$') then value / 100.0
+            when regexp_matches(metric, '^DCGM_FI_DEV_FB_(USED|FREE)$') and unit in ('B', 'bytes') then value
+            when regexp_matches(metric, '^DCGM_FI_DEV_FB_(USED|FREE)$') then value * 1048576
+            else value
+        end as canonical_value
+    from source
+),
+
 pivoted as (
     select
         hostname as host_id,
@@ -10,20 +25,20 @@ pivoted as (
         scraped_at as measured_at,
         max(gpu_uuid) as gpu_uuid,
         max(model_name) as gpu_model,
-        max(value) filter (where metric = 'DCGM_FI_DEV_GPU_UTIL') / 100.0 as gpu_util_ratio,
-        max(value) filter (where metric = 'DCGM_FI_DEV_MEM_COPY_UTIL') / 100.0 as mem_copy_util_ratio,
+        max(canonical_value) filter (where metric = 'DCGM_FI_DEV_GPU_UTIL') as gpu_util_ratio,
+        max(canonical_value) filter (where metric = 'DCGM_FI_DEV_MEM_COPY_UTIL') as mem_copy_util_ratio,
         max(value) filter (where metric = 'DCGM_FI_PROF_SM_ACTIVE') as sm_active_ratio,
         max(value) filter (where metric = 'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE') as tensor_active_ratio,
         max(value) filter (where metric = 'DCGM_FI_PROF_DRAM_ACTIVE') as dram_active_ratio,
-        max(value) filter (where metric = 'DCGM_FI_DEV_FB_USED') * 1048576 as fb_used_bytes,
-        max(value) filter (where metric = 'DCGM_FI_DEV_FB_FREE') * 1048576 as fb_free_bytes,
+        max(canonical_value) filter (where metric = 'DCGM_FI_DEV_FB_USED') as fb_used_bytes,
+        max(canonical_value) filter (where metric = 'DCGM_FI_DEV_FB_FREE') as fb_free_bytes,
         max(value) filter (where metric = 'DCGM_FI_DEV_POWER_USAGE') as power_w,
         max(value) filter (where metric = 'DCGM_FI_DEV_GPU_TEMP') as gpu_temp_c,
         max(value) filter (where metric = 'DCGM_FI_DEV_XID_ERRORS')::integer as xid_error,
         max(nullif(hpc_job, '')) as hpc_job_id,
         max(nullif(pod, '')) as pod_name,
         max(nullif(namespace, '')) as pod_namespace
-    from source
+    from normalised
     where gpu is not null
     group by all
 )

@@ -1,0 +1,210 @@
+"""The bad-input corpus: what real collectors and exports deliver on a bad day. Every case is loaded through the
+same path as production (parse, then replace the partition in DuckDB) and must end with: no crash, every line
+either loaded or quarantined with file, line and reason, and the audit reconciled (read = loaded + quarantined)."""
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pytest
+from conftest import FIXTURES
+
+from pipelines.lib.sources import BY_TABLE
+from pipelines.lib.warehouse import parse_file, replace_partition
+
+DAY = "2025-03-03"
+TS = "1740960000000"  # 2025-03-03T00:00:00Z in ms
+LABELS = 'gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB HBM3",Hostname="h1"'
+HELP_UTIL = "# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).\n# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n"
+SMI_HEADER = "timestamp, name, uuid, index, utilization.gpu [%], memory.used [MiB], power.draw [W]\n"
+SACCT_HEADER = "JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
+HOSTS_HEADER = "host,cluster,region,gpu_model,gpu_count,pool,reservation,usd_per_gpu_hour,valid_from,valid_to\n"
+
+
+def util(value, ts=TS, labels=LABELS):
+    return f"DCGM_FI_DEV_GPU_UTIL{{{labels}}} {value} {ts}\n"
+
+
+def smi(util_cell="35 %", power="40.1 W", ts="2025/03/03 10:00:00.000"):
+    return f"{ts}, NVIDIA L4, GPU-b, 0, {util_cell}, 100 MiB, {power}\n"
+
+
+@dataclass
+class Case:
+    name: str
+    table: str
+    filename: str
+    content: bytes
+    loaded: int
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+
+CASES = [
+    Case("empty_file", "dcgm_samples", "h1.prom", b"", 0),
+    Case(
+        "truncated_last_line",
+        "dcgm_samples",
+        "h1.prom",
+        (HELP_UTIL + util(50) + 'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-a",Hostn').encode(),
+        1,
+        {"unparseable_line": 1},
+    ),
+    Case(
+        "non_utf8_bytes",
+        "nvidia_smi_samples",
+        "h2.csv",
+        (SMI_HEADER + smi()).encode() + b"2025/03/03 10:00:05.000, NVIDIA L\xff4, GPU-b, 0, 35 %, 1 MiB, 4 W\n",
+        1,
+        {"invalid_utf8": 1},
+    ),
+    Case(
+        "nan_and_inf",
+        "dcgm_samples",
+        "h1.prom",
+        (HELP_UTIL + util("NaN") + util("+Inf") + util(7)).encode(),
+        1,
+        {"non_finite_value": 2},
+    ),
+    Case(
+        "dcgm_blank_sentinel",
+        "dcgm_samples",
+        "h1.prom",
+        (util(9223372036854775794) + util(140737488355328) + util(3)).encode(),
+        1,
+        {"dcgm_blank_sentinel": 2},
+    ),
+    Case(
+        "utilisation_over_100",
+        "dcgm_samples",
+        "h1.prom",
+        (HELP_UTIL + util(130) + util(99)).encode(),
+        1,
+        {"out_of_range": 1},
+    ),
+    Case(
+        "negative_power",
+        "nvidia_smi_samples",
+        "h2.csv",
+        (SMI_HEADER + smi(power="-5.0 W") + smi()).encode(),
+        1,
+        {"out_of_range": 1},
+    ),
+    Case(
+        "end_before_start",
+        "sacct_jobs",
+        "s.txt",
+        (
+            SACCT_HEADER + "1|c|t|u|2025-03-03T00:00:00|2025-03-03T05:00:00|2025-03-03T04:00:00|COMPLETED|"
+            "gres/gpu=1|n1\n" + "2|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00|2025-03-03T04:00:00|COMPLETED|"
+            "gres/gpu=1|n1\n"
+        ).encode(),
+        1,
+        {"end_before_start": 1},
+    ),
+    Case("duplicate_scrapes", "dcgm_samples", "h1.prom", (util(50) + util(50)).encode(), 2),  # staging dedups
+    Case(
+        "out_of_order_samples",
+        "dcgm_samples",
+        "h1.prom",
+        (util(50, "1740960600000") + util(40, "1740960300000") + util(30, TS)).encode(),
+        3,
+    ),
+    Case("unknown_host", "nvidia_smi_samples", "not-in-inventory.csv", (SMI_HEADER + smi()).encode(), 1),
+    Case(
+        "unknown_model_in_traffic",
+        "inference_requests",
+        "r.csv",
+        b"TIMESTAMP,Model,ContextTokens,GeneratedTokens,LatencyMs\n"
+        b"2025-03-03 10:00:00.0000000,no-such-model,10,5,12.5\n",
+        1,
+    ),
+    Case(
+        "clock_skew",
+        "dcgm_samples",
+        "h1.prom",
+        (util(50) + util(60, "1741564800000")).encode(),
+        1,
+        {"timestamp_outside_partition": 1},
+    ),  # the second sample claims 2025-03-10
+    Case(
+        "missing_column",
+        "hosts",
+        "hosts.csv",
+        b"host,cluster,gpu_model,gpu_count,pool\nh1,c,NVIDIA L4,8,inference\nh2,c,NVIDIA L4,8,inference\n",
+        0,
+        {"missing_column": 2},
+    ),
+    Case(
+        "extra_column",
+        "hosts",
+        "hosts.csv",
+        (
+            HOSTS_HEADER.rstrip("\n") + ",rack\n" + "h1,c,r,NVIDIA L4,8,inference,none,0.80,2025-03-01 00:00:00,,r12\n"
+        ).encode(),
+        1,
+    ),
+    Case(
+        "label_rename_hostname",
+        "dcgm_samples",
+        "h1.prom",
+        util(50, labels='gpu="0",UUID="GPU-a",hostname="h1"').encode(),
+        1,
+    ),
+    Case(
+        "exporter_unit_change",
+        "dcgm_samples",
+        "h1.prom",
+        b"# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in ratio).\n" + util(0.5).encode() + util(1.5).encode(),
+        1,
+        {"out_of_range": 1},
+    ),  # a ratio above 1 is impossible
+    Case(
+        "sacct_steps_and_unknown_end",
+        "sacct_jobs",
+        "s.txt",
+        (
+            SACCT_HEADER
+            + "7|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00|Unknown|RUNNING|gres/gpu=8|n[1-2]\n"
+            + "7.batch|c||||2025-03-03T01:00:00|Unknown|RUNNING|gres/gpu=8|n1\n"
+            + "8|c|t|u|2025-03-03T00:00:00|None|None|PENDING||None assigned\n"
+        ).encode(),
+        3,
+    ),
+    Case(
+        "real_readme_examples",
+        "dcgm_samples",
+        "readme_20250303T000000Z.prom",
+        (FIXTURES / "dcgm" / "dcgm_exporter_readme_examples.prom.txt").read_bytes(),
+        6,  # 9 samples, 3 of them the blank sentinel
+        {"dcgm_blank_sentinel": 3, "unparseable_line": 2},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_loaded_or_quarantined_and_reconciled(tmp_path, case):
+    source = BY_TABLE[case.table]
+    landing = tmp_path / "landing"
+    path = landing / case.table / f"dt={DAY}" / case.filename
+    path.parent.mkdir(parents=True)
+    path.write_bytes(case.content)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        summary = replace_partition(con, source, DAY, [parse_file(source, path)], landing)
+        assert summary["rows_loaded"] == case.loaded
+        reasons = dict(con.execute("select reason, count(*) from raw.quarantine group by 1").fetchall())
+        assert reasons == case.quarantined
+        read, loaded, quarantined = con.execute(
+            "select rows_read, rows_loaded, rows_quarantined from raw.load_audit"
+        ).fetchall()[0]
+        assert read == loaded + quarantined and loaded == case.loaded
+        named = con.execute(
+            "select count(*) from raw.quarantine where source_file = ? and source_line > 0 and message <> ''",
+            [f"{case.table}/dt={DAY}/{case.filename}"],
+        ).fetchall()[0][0]
+        assert named == sum(case.quarantined.values())
+        assert con.execute(f"select count(*) from raw.{case.table}").fetchall()[0][0] == case.loaded
+
+
+def test_a_very_large_file_streams_through_and_reconciles(tmp_path):
+    lines = [HELP_UTIL] + [util(i % 101, str(1740960000000 + i * 400)) for i in range(200_000)]
+    case = Case("very_large_file", "dcgm_samples", "h1.prom", "".join(lines).encode(), 200_000)
+    test_bad_input_is_loaded_or_quarantined_and_reconciled(tmp_path, case)
