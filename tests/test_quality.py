@@ -1,0 +1,62 @@
+"""GX suites on raw partitions: pure validation, and as blocking Dagster asset checks."""
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from pipelines.defs.ingest.assets import build_ingest_asset
+from pipelines.defs.quality.checks import build_raw_checks
+from pipelines.defs.resources import LandingArea
+from pipelines.lib.quality import SUITES, validate
+from pipelines.lib.sources import BY_TABLE
+
+
+def smi_frame(util: list[float]) -> pd.DataFrame:
+    n = len(util)
+    return pd.DataFrame(
+        {
+            "gpu_uuid": ["GPU-a"] * n,
+            "measured_at_local": pd.Timestamp("2025-03-03") + pd.to_timedelta(range(n), unit="min"),
+            "utilization_gpu_pct": util,
+            "power_draw_w": [50.0] * n,
+        }
+    )
+
+
+def test_every_raw_source_has_a_suite():
+    assert set(SUITES) == set(BY_TABLE)
+
+
+def test_suite_passes_good_data_and_names_the_broken_rule():
+    good = {c.name: ok for c, ok, _ in validate("nvidia_smi_samples", smi_frame([0, 50, 100]))}
+    assert all(good.values()) and "gpu_util_in_range" in good
+    bad = {c.name: (ok, seen) for c, ok, seen in validate("nvidia_smi_samples", smi_frame([10, 130]))}
+    assert bad["gpu_util_in_range"][0] is False and bad["gpu_util_in_range"][1]["unexpected_count"] == 1
+    assert bad["power_not_negative"][0] is True
+    empty = {c.name: ok for c, ok, _ in validate("nvidia_smi_samples", smi_frame([]))}
+    assert empty["rows_in_partition_within_bounds"] is False  # a day without data is a failure, not a pass
+
+
+def test_blocking_checks_fail_the_ingest_run_on_bad_data(tmp_path):
+    landing = tmp_path / "landing"
+    f = landing / "hosts" / "dt=2025-03-03" / "hosts.csv"
+    f.parent.mkdir(parents=True)
+    # parses fine, but 64 GPUs in one host and a pool nobody knows break the inventory's rules
+    f.write_text(
+        "host,cluster,region,gpu_model,gpu_count,pool,reservation,usd_per_gpu_hour,valid_from,valid_to\n"
+        "h1,c,r,NVIDIA L4,64,batch,none,0.8,2025-03-01 00:00:00,\n"
+    )
+    asset = build_ingest_asset(BY_TABLE["hosts"])
+    result = dg.materialize(
+        [asset, build_raw_checks("hosts")],
+        partition_key="2025-03-03",
+        resources={
+            "duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")),
+            "landing": LandingArea(path=str(landing)),
+        },
+        raise_on_error=False,
+    )
+    outcomes = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert outcomes["pool_known"] is False and outcomes["gpu_count_plausible"] is False
+    assert outcomes["host_present"] is True
+    assert not result.success  # blocking: the run fails, so nothing downstream refreshes from it
