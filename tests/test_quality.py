@@ -60,3 +60,33 @@ def test_blocking_checks_fail_the_ingest_run_on_bad_data(tmp_path):
     assert outcomes["pool_known"] is False and outcomes["gpu_count_plausible"] is False
     assert outcomes["host_present"] is True
     assert not result.success  # blocking: the run fails, so nothing downstream refreshes from it
+
+
+def test_freshness_check_reports_sources_not_loaded_lately(tmp_path):
+    from pipelines.defs.quality.freshness import raw_freshness_checks
+
+    landing = tmp_path / "landing"
+    f = landing / "hosts" / "dt=2025-03-03" / "hosts.csv"
+    f.parent.mkdir(parents=True)
+    f.write_text(
+        "host,cluster,region,gpu_model,gpu_count,pool,reservation,usd_per_gpu_hour,valid_from,valid_to\n"
+        "h1,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
+    )
+    asset = build_ingest_asset(BY_TABLE["hosts"])
+    resources = {
+        "duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")),
+        "landing": LandingArea(path=str(landing)),
+    }
+    with dg.instance_for_test() as instance:
+        dg.materialize([asset], partition_key="2025-03-03", resources=resources, instance=instance)
+        result = dg.materialize(
+            [asset, *raw_freshness_checks],
+            selection=dg.AssetSelection.checks(*raw_freshness_checks),
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+        )
+    fresh = {tuple(e.asset_key.path): e.passed for e in result.get_asset_check_evaluations()}
+    assert fresh[("inventory", "hosts")] is True  # just loaded
+    assert fresh[("gpu_telemetry", "dcgm_samples")] is False  # never loaded: stale
+    assert len(fresh) == len(BY_TABLE)

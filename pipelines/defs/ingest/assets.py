@@ -28,15 +28,22 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
         files = [parse_file(source, p) for p in landing_files(root, source, context.partition_key)]
         with duckdb.get_connection() as con:
             summary = replace_partition(con, source, context.partition_key, files, root)
+        by_reason: dict[str, int] = {}
         for f in files:
-            for reason, n in f.parsed.rejects.group_by("reason").len().iter_rows():
-                context.log.warning(f"{f.path.name}: {n} line(s) quarantined ({reason}); see raw.quarantine")
+            for reason, n in f.parsed.rejects.group_by("reason").len().sort("reason").iter_rows():
+                first = f.parsed.rejects.filter(f.parsed.rejects["reason"] == reason).row(0, named=True)
+                context.log.warning(
+                    f"{f.path}: {n} line(s) quarantined ({reason}), e.g. line {first['source_line']}: "
+                    f"{first['message']}; see raw.quarantine"
+                )
+                by_reason[reason] = by_reason.get(reason, 0) + n
         return dg.MaterializeResult(
             metadata={
                 "files": summary["files"],
                 "rows_read": summary["rows_read"],
                 "dagster/row_count": summary["rows_loaded"],
                 "rows_quarantined": summary["rows_quarantined"],
+                "quarantined_by_reason": by_reason,
                 "table": f"raw.{source.table}",
             }
         )
