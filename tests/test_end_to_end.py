@@ -270,3 +270,35 @@ def test_published_file_names_nobody(published):
             if hits[0][0]:
                 leaks.append(f"{schema}.{table}.{column}")
     assert leaks == []
+
+
+def test_a_dbt_build_killed_midway_leaves_the_published_file_and_the_rerun_converges(tiny_warehouse, instance):
+    import signal
+    import subprocess
+    import time
+
+    from pipelines.cli import materialize_all
+    from pipelines.lib import settings
+    from pipelines.lib.privacy import export_key_to_env
+
+    marts = ["marts.fct_gpu_capacity_hourly", "marts.fct_training_jobs", "marts.fct_cost_allocation_monthly"]
+
+    def snapshot(path):
+        with open_published(path) as con:
+            return {t: digest(con, t) for t in marts}
+
+    published = Path(os.environ["WAREHOUSE_PATH"])
+    before = snapshot(published)
+    export_key_to_env()
+    proc = subprocess.Popen(
+        ["dbt", "build", "--profiles-dir", "."],
+        cwd=settings.DBT_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(6)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert snapshot(published) == before  # readers never saw the interrupted build
+    materialize_all(instance)
+    assert snapshot(published) == before  # and the next run converges to the same marts
