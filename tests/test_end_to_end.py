@@ -302,3 +302,13 @@ def test_a_dbt_build_killed_midway_leaves_the_published_file_and_the_rerun_conve
     assert snapshot(published) == before  # readers never saw the interrupted build
     materialize_all(instance)
     assert snapshot(published) == before  # and the next run converges to the same marts
+
+
+def test_refresh_runs_the_blocking_mart_expectations(tiny_warehouse, instance):
+    from pipelines.definitions import defs
+
+    result = defs().resolve_job_def("refresh_warehouse_job").execute_in_process(instance=instance)
+    evaluations = {(e.asset_key.path[-1], e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations[("fct_training_jobs", "ett_is_a_ratio")] is True
+    assert evaluations[("fct_gpu_capacity_hourly", "existing_within_the_hour")] is True
+    assert all(evaluations.values())

@@ -90,3 +90,9 @@ def test_freshness_check_reports_sources_not_loaded_lately(tmp_path):
     assert fresh[("inventory", "hosts")] is True  # just loaded
     assert fresh[("gpu_telemetry", "dcgm_samples")] is False  # never loaded: stale
     assert len(fresh) == len(BY_TABLE)
+
+
+def test_mart_suite_fails_an_impossible_ett():
+    frame = pd.DataFrame({"run_id": ["a", "b"], "ett_ratio": [0.8, 1.2], "gpu_hours": [1.0, 2.0]})
+    outcome = {c.name: ok for c, ok, _ in validate("fct_training_jobs", frame)}
+    assert outcome == {"ett_is_a_ratio": False, "gpu_hours_not_negative": True, "run_id_unique": True}

@@ -128,6 +128,26 @@ SUITES: dict[str, list[Check]] = {
 }
 
 
+# the key marts: what must hold before a warehouse is published (dbt tests cover keys and invariants)
+MART_SUITES: dict[str, list[Check]] = {
+    "fct_gpu_capacity_hourly": [
+        Check("has_rows", "ExpectTableRowCountToBeBetween", {"min_value": 1}, "the capacity mart is not empty"),
+        _between("existing_within_the_hour", "existing_s", 0, 3600),
+        _between("allocated_active_within_the_hour", "allocated_active_s", 0, 3600),
+    ],
+    "fct_training_jobs": [
+        _between("ett_is_a_ratio", "ett_ratio", 0, 1),
+        _between("gpu_hours_not_negative", "gpu_hours", 0, None),
+        Check("run_id_unique", "ExpectColumnValuesToBeUnique", {"column": "run_id"}, "one row per training run"),
+    ],
+    "fct_jobs": [
+        _between("gpu_hours_not_negative", "gpu_hours", 0, None),
+        _in_set("job_kind", ["training", "evaluation", "inference", "notebook", "unknown"]),
+    ],
+    "fct_cost_allocation_monthly": [_between("cost_not_negative", "cost_usd", 0, None)],
+}
+
+
 def validate(table: str, frame: pd.DataFrame) -> list[tuple[Check, bool, dict]]:
     """Run the table's suite on a frame: (check, passed, observations) per check."""
     import great_expectations as gx
@@ -139,12 +159,13 @@ def validate(table: str, frame: pd.DataFrame) -> list[tuple[Check, bool, dict]]:
         .add_batch_definition_whole_dataframe("partition")
         .get_batch(batch_parameters={"dataframe": frame})
     )
+    checks = SUITES.get(table) or MART_SUITES[table]
     suite = gx.ExpectationSuite(name=table)
-    for check in SUITES[table]:
+    for check in checks:
         suite.add_expectation(getattr(gx.expectations, check.expectation)(**check.kwargs, meta={"check": check.name}))
     result = batch.validate(context.suites.add(suite))
     by_name = {r.expectation_config.meta["check"]: r for r in result.results}
-    return [(c, bool(by_name[c.name].success), _observed(by_name[c.name].result)) for c in SUITES[table]]
+    return [(c, bool(by_name[c.name].success), _observed(by_name[c.name].result)) for c in checks]
 
 
 def _observed(result: dict) -> dict:

@@ -7,7 +7,7 @@ import json
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.lib.quality import SUITES, validate
+from pipelines.lib.quality import MART_SUITES, SUITES, validate
 from pipelines.lib.sources import BY_TABLE
 
 
@@ -37,3 +37,30 @@ def build_raw_checks(table: str) -> dg.AssetChecksDefinition:
 
 
 raw_expectations = [build_raw_checks(table) for table in SUITES]
+
+
+def build_mart_checks(mart: str) -> dg.AssetChecksDefinition:
+    """Blocking checks on a key mart: the publish that depends on it does not run when one fails."""
+    key = dg.AssetKey(["marts", mart])
+
+    @dg.multi_asset_check(
+        name=f"{mart}_expectations",
+        specs=[
+            dg.AssetCheckSpec(c.name, asset=key, blocking=True, description=c.description) for c in MART_SUITES[mart]
+        ],
+    )
+    def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+        with duckdb.get_connection() as con:
+            frame = con.execute(f"select * from marts.{mart}").df()
+        for check, passed, observed in validate(mart, frame):
+            yield dg.AssetCheckResult(
+                check_name=check.name,
+                asset_key=key,
+                passed=passed,
+                metadata={"observed": json.dumps(observed, default=str)[:2000]},
+            )
+
+    return _checks
+
+
+mart_expectations = [build_mart_checks(mart) for mart in MART_SUITES]
