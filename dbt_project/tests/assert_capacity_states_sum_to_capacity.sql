@@ -1,4 +1,5 @@
 -- Every GPU-second of capacity is in exactly one state: per GPU-hour and in the daily rollup.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_gpu_capacity_hourly'}}}) }}
 select 'hourly' as grain, count(*) as bad_rows
 from {{ ref('fct_gpu_capacity_hourly') }}
 where existing_s <> {% for state in capacity_states() %}{{ state }}_s{{ " + " if not loop.last }}{% endfor %}

@@ -1,4 +1,5 @@
 -- Both ways of allocating the idle cost must add up to the month's fleet cost (capacity x inventory rate).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cost_allocation_monthly'}}}) }}
 with bill as (
     select date_trunc('month', hour_at)::date as month_start, sum(existing_us / 3600e6 * usd_per_gpu_hour) as fleet_cost_usd
     from {{ ref('int_gpu_hours_spined') }}

@@ -1,5 +1,6 @@
 -- FOCUS split cost allocation: the allocated charges of a host-day add back up to the origin charge
 -- (the host's capacity that day x its rate) in quantity and cost.
+{{ config(meta={'dagster': {'ref': {'name': 'focus_gpu_charges'}}}) }}
 with origin as (
     select
         hour_at::date as charge_date,

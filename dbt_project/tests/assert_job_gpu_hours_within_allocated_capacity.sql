@@ -1,5 +1,6 @@
 -- GPU-hours the training marts attribute to runs never exceed the capacity those runs could have held:
 -- per day, training GPU-hours <= the fleet's training-pool capacity that day.
+{{ config(meta={'dagster': {'ref': {'name': 'int_training_gpu_hours_daily'}}}) }}
 with training as (
     select usage_date, sum(gpu_hours) as training_gpu_hours
     from {{ ref('int_training_gpu_hours_daily') }}
