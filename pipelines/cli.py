@@ -104,6 +104,21 @@ def summary() -> str:
     return "\n".join(lines)
 
 
+def quarantine_summary() -> str:
+    """What the loader rejected, per raw table and day (marts.rpt_load_quality_daily of the published file)."""
+    with open_published(settings.published_db()) as con:
+        rows = con.execute(
+            "select table_name, partition_date, files, rows_read, rows_loaded, rows_quarantined, "
+            "quarantined_by_reason from marts.rpt_load_quality_daily order by rows_quarantined desc, table_name, "
+            "partition_date"
+        ).fetchall()
+    lines = [f"{'table':<22} {'day':<10} {'files':>5} {'read':>10} {'loaded':>10} {'quarantined':>11}  reasons"]
+    for table, day, files, read, loaded, quarantined, reasons in rows:
+        why = ", ".join(f"{k} {v}" for k, v in (reasons or {}).items())
+        lines.append(f"{table:<22} {day!s:<10} {files:>5} {read:>10,} {loaded:>10,} {quarantined:>11,}  {why}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -111,7 +126,11 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("sim_args", nargs=argparse.REMAINDER, help="passed to the simulator (e.g. --days 5)")
     sub.add_parser("materialize", help="ingest every landed day, build and publish")
     sub.add_parser("summary", help="print the published warehouse's summary")
+    sub.add_parser("quarantine", help="rows read, loaded and quarantined per raw table and day, with reasons")
     args = p.parse_args(argv)
+    if args.command == "quarantine":
+        print(quarantine_summary())
+        return
     if args.command == "demo":
         simulate(["--out", str(settings.landing_dir()), *args.sim_args])
     if args.command in ("demo", "materialize"):

@@ -313,3 +313,13 @@ def test_refresh_runs_the_blocking_mart_expectations(tiny_warehouse, instance):
     assert evaluations[("fct_training_jobs", "ett_is_a_ratio")] is True
     assert evaluations[("fct_gpu_capacity_hourly", "existing_within_the_hour")] is True
     assert all(evaluations.values())
+
+
+def test_quarantine_summary_lists_every_loaded_table(published):
+    from pipelines.cli import quarantine_summary
+
+    text = quarantine_summary()
+    for source in SOURCES:
+        assert source.table in text
+    loaded = q(published, "select sum(rows_loaded) from marts.rpt_load_quality_daily")[0][0]
+    assert loaded == q(published, "select sum(rows_loaded) from raw.load_audit")[0][0]

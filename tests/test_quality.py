@@ -96,3 +96,28 @@ def test_mart_suite_fails_an_impossible_ett():
     frame = pd.DataFrame({"run_id": ["a", "b"], "ett_ratio": [0.8, 1.2], "gpu_hours": [1.0, 2.0]})
     outcome = {c.name: ok for c, ok, _ in validate("fct_training_jobs", frame)}
     assert outcome == {"ett_is_a_ratio": False, "gpu_hours_not_negative": True, "run_id_unique": True}
+
+
+def test_loading_the_same_files_again_is_a_no_op_and_a_changed_file_reloads(tmp_path):
+    landing = tmp_path / "landing"
+    f = landing / "hosts" / "dt=2025-03-03" / "hosts.csv"
+    f.parent.mkdir(parents=True)
+    header = "host,cluster,region,gpu_model,gpu_count,pool,reservation,usd_per_gpu_hour,valid_from,valid_to\n"
+    f.write_text(header + "h1,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n")
+    asset = build_ingest_asset(BY_TABLE["hosts"])
+    resources = {
+        "duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")),
+        "landing": LandingArea(path=str(landing)),
+    }
+
+    def run():
+        result = dg.materialize([asset], partition_key="2025-03-03", resources=resources)
+        return result.asset_materializations_for_node(asset.op.name)[0].metadata
+
+    assert "unchanged" not in run()
+    assert run()["unchanged"].value is True
+    f.write_text(
+        header + "h1,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
+        "h2,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
+    )
+    assert run()["dagster/row_count"].value == 2

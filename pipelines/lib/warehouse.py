@@ -37,6 +37,32 @@ class LoadedFile:
     sha256: str
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def relative(path: Path, landing: Path) -> str:
+    return path.relative_to(landing).as_posix() if path.is_relative_to(landing) else path.name
+
+
+def loaded_fingerprints(con: duckdb.DuckDBPyConnection, table: str, partition_date: str) -> dict[str, str]:
+    """The files (relative path -> sha256) the day was last loaded from; empty if never loaded."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'load_audit'"
+    ).fetchall()[0][0]
+    if not exists:
+        return {}
+    rows = con.execute(
+        "select source_file, file_sha256 from raw.load_audit where table_name = ? and partition_date = ?",
+        [table, date.fromisoformat(partition_date)],
+    ).fetchall()
+    return dict(rows)
+
+
 def parse_file(source: RawSource, path: Path) -> LoadedFile:
     data = path.read_bytes()
     return LoadedFile(path, source.parse(path), len(data), hashlib.sha256(data).hexdigest())
@@ -49,7 +75,7 @@ def replace_partition(
     frames, quarantine, audit = [], [], []
     now = datetime.now(UTC)
     for f in files:
-        rel = f.path.relative_to(landing).as_posix() if f.path.is_relative_to(landing) else f.path.name
+        rel = relative(f.path, landing)
         if source.time_column:
             f.parsed = outside_partition(f.parsed, source.time_column, day)
         rows = f.parsed.rows

@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.automation.partitions import daily
 from pipelines.defs.resources import LandingArea
 from pipelines.lib.sources import SOURCES, RawSource, landing_files
-from pipelines.lib.warehouse import parse_file, replace_partition
+from pipelines.lib.warehouse import file_sha256, loaded_fingerprints, parse_file, relative, replace_partition
 
 
 def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
@@ -25,9 +25,19 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingArea
     ) -> dg.MaterializeResult:
         root = Path(landing.path)
-        files = [parse_file(source, p) for p in landing_files(root, source, context.partition_key)]
+        day = context.partition_key
+        paths = landing_files(root, source, day)
+        fingerprints = {relative(p, root): file_sha256(p) for p in paths}
         with duckdb.get_connection() as con:
-            summary = replace_partition(con, source, context.partition_key, files, root)
+            if fingerprints and loaded_fingerprints(con, source.table, day) == fingerprints:
+                # the same files, byte for byte: loading them again would change nothing
+                context.log.info(f"{day}: {len(paths)} file(s) unchanged since the last load of raw.{source.table}")
+                return dg.MaterializeResult(
+                    metadata={"files": len(paths), "unchanged": True, "table": f"raw.{source.table}"}
+                )
+        files = [parse_file(source, p) for p in paths]
+        with duckdb.get_connection() as con:
+            summary = replace_partition(con, source, day, files, root)
         by_reason: dict[str, int] = {}
         for f in files:
             for reason, n in f.parsed.rejects.group_by("reason").len().sort("reason").iter_rows():
