@@ -9,7 +9,7 @@ RUN := $(UV) run --frozen
 
 setup:  ## install the locked environment and parse the dbt project
 	$(UV) sync --frozen
-	mkdir -p $(DAGSTER_HOME) data/landing data/work
+	mkdir -p $(DAGSTER_HOME) data/landing data/build
 	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(MAKE) dbt-parse
 
@@ -27,4 +27,4 @@ dev: setup  ## the Dagster UI on the same definitions (http://localhost:3000)
 	$(RUN) dagster dev -w workspace.yaml
 
 clean:
-	rm -rf data/landing data/work data/warehouse.duckdb data/dagster_home dbt_project/target
+	rm -rf data/landing data/build data/warehouse.duckdb data/dagster_home dbt_project/target

@@ -20,7 +20,7 @@ def landing_dir() -> Path:
 
 def work_db() -> Path:
     """The pipeline's own DuckDB file: the only file it writes to."""
-    return _path("WAREHOUSE_WORK_PATH", "data/work/warehouse.duckdb")
+    return _path("WAREHOUSE_WORK_PATH", "data/build/warehouse.duckdb")
 
 
 def published_db() -> Path:
