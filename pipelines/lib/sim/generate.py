@@ -63,7 +63,7 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
     _write_inventory(cfg, out, hosts, org)
     _write_maintenance(cfg, out, hosts)
     _write_telemetry(cfg, out, hosts, occupancy_by_gpu(jobs, deployments), rng)
-    _write_scheduler(cfg, out, jobs, hosts, org)
+    _write_scheduler(cfg, out, jobs, org)
     _write_training_events(cfg, out, jobs, registered)
     _write_registry(cfg, out, stage_events, deployments, org)
     _write_traffic(cfg, out, deployments, rng)
@@ -207,7 +207,7 @@ def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> None:
                 )
 
 
-def _scheduler_records(cfg, jobs):
+def _scheduler_records(jobs):
     """Every (re)submission with its attempt if it started: (job, attempt or None, submit_s, sched_id)."""
     for job in jobs:
         for a in job.attempts:
@@ -225,13 +225,13 @@ def _state_asof(job, a, asof_s: int, horizon_s: int):
     return state, code, a.start, a.end
 
 
-def _write_scheduler(cfg, out: Landing, jobs, hosts, org) -> None:
+def _write_scheduler(cfg, out: Landing, jobs, org) -> None:
     uids = {u: 20000 + i for i, u in enumerate(org.users)}
     for day in range(cfg.days):
         day0, day1 = day * 86400, (day + 1) * 86400
         sacct = ["|".join(SACCT_FIELDS)]
         k8s = []
-        for job, a, submit, sched_id in _scheduler_records(cfg, jobs):
+        for job, a, submit, sched_id in _scheduler_records(jobs):
             if submit >= day1 or (a is not None and a.end < day0 and a.end <= cfg.horizon_s):
                 continue  # not yet submitted, or finished before this day: `sacct -S day -E day+1` omits it
             state, code, start, end = _state_asof(job, a, day1, cfg.horizon_s)

@@ -121,7 +121,7 @@ class Scheduler:
     def _finish(self, t: int) -> None:
         still = []
         for job, a in self.running:
-            if a.end > t or a.end > self.cfg.horizon_s:
+            if a.end > t:
                 still.append((job, a))
                 continue
             self._release(a)
