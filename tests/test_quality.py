@@ -10,6 +10,18 @@ from pipelines.defs.resources import LandingArea
 from pipelines.lib.quality import SUITES, validate
 from pipelines.lib.sources import BY_TABLE
 
+HOSTS_HEADER = "host,cluster,region,gpu_model,gpu_count,pool,reservation,usd_per_gpu_hour,valid_from,valid_to\n"
+GOOD_HOST = "h1,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
+
+
+def land_hosts(tmp_path, *rows: str):
+    """Write a hosts export for 2025-03-03; returns the resources an ingest run needs."""
+    landing = tmp_path / "landing"
+    f = landing / "hosts" / "dt=2025-03-03" / "hosts.csv"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(HOSTS_HEADER + "".join(rows))
+    return {"duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")), "landing": LandingArea(path=str(landing))}
+
 
 def smi_frame(util: list[float]) -> pd.DataFrame:
     n = len(util)
@@ -38,23 +50,11 @@ def test_suite_passes_good_data_and_names_the_broken_rule():
 
 
 def test_blocking_checks_fail_the_ingest_run_on_bad_data(tmp_path):
-    landing = tmp_path / "landing"
-    f = landing / "hosts" / "dt=2025-03-03" / "hosts.csv"
-    f.parent.mkdir(parents=True)
     # parses fine, but 64 GPUs in one host and a pool nobody knows break the inventory's rules
-    f.write_text(
-        "host,cluster,region,gpu_model,gpu_count,pool,reservation,usd_per_gpu_hour,valid_from,valid_to\n"
-        "h1,c,r,NVIDIA L4,64,batch,none,0.8,2025-03-01 00:00:00,\n"
-    )
+    resources = land_hosts(tmp_path, "h1,c,r,NVIDIA L4,64,batch,none,0.8,2025-03-01 00:00:00,\n")
     asset = build_ingest_asset(BY_TABLE["hosts"])
     result = dg.materialize(
-        [asset, build_raw_checks("hosts")],
-        partition_key="2025-03-03",
-        resources={
-            "duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")),
-            "landing": LandingArea(path=str(landing)),
-        },
-        raise_on_error=False,
+        [asset, build_raw_checks("hosts")], partition_key="2025-03-03", resources=resources, raise_on_error=False
     )
     outcomes = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert outcomes["pool_known"] is False and outcomes["gpu_count_plausible"] is False
@@ -65,18 +65,8 @@ def test_blocking_checks_fail_the_ingest_run_on_bad_data(tmp_path):
 def test_freshness_check_reports_sources_not_loaded_lately(tmp_path):
     from pipelines.defs.quality.freshness import raw_freshness_checks
 
-    landing = tmp_path / "landing"
-    f = landing / "hosts" / "dt=2025-03-03" / "hosts.csv"
-    f.parent.mkdir(parents=True)
-    f.write_text(
-        "host,cluster,region,gpu_model,gpu_count,pool,reservation,usd_per_gpu_hour,valid_from,valid_to\n"
-        "h1,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
-    )
+    resources = land_hosts(tmp_path, GOOD_HOST)
     asset = build_ingest_asset(BY_TABLE["hosts"])
-    resources = {
-        "duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")),
-        "landing": LandingArea(path=str(landing)),
-    }
     with dg.instance_for_test() as instance:
         dg.materialize([asset], partition_key="2025-03-03", resources=resources, instance=instance)
         result = dg.materialize(
@@ -99,16 +89,8 @@ def test_mart_suite_fails_an_impossible_ett():
 
 
 def test_loading_the_same_files_again_is_a_no_op_and_a_changed_file_reloads(tmp_path):
-    landing = tmp_path / "landing"
-    f = landing / "hosts" / "dt=2025-03-03" / "hosts.csv"
-    f.parent.mkdir(parents=True)
-    header = "host,cluster,region,gpu_model,gpu_count,pool,reservation,usd_per_gpu_hour,valid_from,valid_to\n"
-    f.write_text(header + "h1,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n")
+    resources = land_hosts(tmp_path, GOOD_HOST)
     asset = build_ingest_asset(BY_TABLE["hosts"])
-    resources = {
-        "duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")),
-        "landing": LandingArea(path=str(landing)),
-    }
 
     def run():
         result = dg.materialize([asset], partition_key="2025-03-03", resources=resources)
@@ -116,8 +98,5 @@ def test_loading_the_same_files_again_is_a_no_op_and_a_changed_file_reloads(tmp_
 
     assert "unchanged" not in run()
     assert run()["unchanged"].value is True
-    f.write_text(
-        header + "h1,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
-        "h2,c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
-    )
+    land_hosts(tmp_path, GOOD_HOST, GOOD_HOST.replace("h1", "h2"))
     assert run()["dagster/row_count"].value == 2
