@@ -10,21 +10,12 @@ import sys
 import dagster as dg
 
 from pipelines.lib import settings
+from pipelines.lib.processes import process_alive
 from pipelines.lib.publish import open_published
 from pipelines.lib.sim.__main__ import main as simulate
 from pipelines.lib.sources import landed_partitions
 
 PID_TAG = "pipelines/cli_pid"
-
-
-def _alive(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ProcessLookupError, ValueError):
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def release_stale_claims(instance: dg.DagsterInstance) -> list[str]:
@@ -35,7 +26,7 @@ def release_stale_claims(instance: dg.DagsterInstance) -> list[str]:
     holders = {c.run_id for c in info.claimed_slots} | {p.run_id for p in info.pending_steps}
     for run_id in holders:
         run = instance.get_run_by_id(run_id)
-        dead_cli_run = run is not None and PID_TAG in run.tags and not _alive(run.tags[PID_TAG])
+        dead_cli_run = run is not None and PID_TAG in run.tags and not process_alive(run.tags[PID_TAG])
         if run is None or run.is_finished or dead_cli_run:
             if dead_cli_run and not run.is_finished:
                 instance.report_run_failed(run, "the CLI process that ran it is gone")

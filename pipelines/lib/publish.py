@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from .privacy import scrub_identities
+from .processes import process_alive
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
@@ -50,20 +51,10 @@ def remove_stale_copies(published: Path) -> list[Path]:
     removed = []
     for tmp in published.parent.glob(f".{published.name}.*.tmp"):
         pid = tmp.name.rsplit(".", 2)[-2]
-        if not pid.isdigit() or not _alive(int(pid)):
+        if not process_alive(pid):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def table_row_counts(path: Path) -> dict[str, int]:
