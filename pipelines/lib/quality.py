@@ -4,6 +4,7 @@ Kept free of Dagster, and GX is imported only when a suite is built or run (its 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -82,6 +83,14 @@ SUITES: dict[str, list[Check]] = {
         _between("sm_active_in_range", "value", 0, 1, **_metric("DCGM_FI_PROF_SM_ACTIVE")),
         _between("power_not_negative", "value", 0, None, **_metric("DCGM_FI_DEV_POWER_USAGE")),
     ],
+    "gpu_samples": [
+        _volume(),
+        _not_null("measured_at"),
+        _not_null("hostname"),
+        _between("gpu_util_in_range", "gpu_util_pct", 0, 100),
+        _between("sm_active_in_range", "sm_active", 0, 1),
+        _between("power_not_negative", "power_w", 0, None),
+    ],
     "nvidia_smi_samples": [
         _volume(),
         _not_null("gpu_uuid"),
@@ -146,6 +155,18 @@ MART_SUITES: dict[str, list[Check]] = {
     ],
     "fct_cost_allocation_monthly": [_between("cost_not_negative", "cost_usd", 0, None)],
 }
+
+
+def columns_checked(table: str) -> list[str]:
+    """The columns a raw table's suite reads: a telemetry day is too large to hand GX whole."""
+    checks = SUITES[table]
+    columns = set()
+    for check in checks:  # column, column_A/column_B, column_list
+        for name, value in check.kwargs.items():
+            if name.startswith("column"):
+                columns |= {value} if isinstance(value, str) else set(value)
+    columns |= {re.match(r"\w+", c.kwargs["row_condition"]).group(0) for c in checks if "row_condition" in c.kwargs}
+    return sorted(columns) or ["partition_date"]
 
 
 def validate(table: str, frame: pd.DataFrame) -> list[tuple[Check, bool, dict]]:

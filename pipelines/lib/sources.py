@@ -28,10 +28,14 @@ class RawSource:
     source: str  # dbt source name = first part of the asset key
     table: str  # raw table, dbt source table, landing folder
     patterns: tuple[str, ...]
-    parse: Callable[[Path], Parsed]
+    parse: Callable[[Path], Parsed] | None  # None: a columnar source DuckDB loads itself (pipelines.lib.columnar)
     description: str
     # for measurements: the time column that must fall near the partition's day (clock skew, misfiled files)
     time_column: str | None = None
+
+    @property
+    def columnar(self) -> bool:
+        return self.parse is None
 
     @property
     def key(self) -> list[str]:
@@ -69,6 +73,15 @@ SOURCES = [
         lambda p: parse_nvidia_smi(p, hostname=p.name.split(".")[0]),
         "nvidia-smi --query-gpu CSV, one row per GPU per sample; the file is named after its host.",
         "measured_at_local",
+    ),
+    RawSource(
+        "gpu_telemetry",
+        "gpu_samples",
+        ("*.parquet",),
+        None,
+        "Canonical columnar telemetry (Parquet: one row per GPU per sample, one column per DCGM field), as a "
+        "Prometheus export or a telemetry lake hands it over; loaded by DuckDB without Python rows.",
+        "measured_at",
     ),
     RawSource(
         "inventory",

@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.automation.partitions import daily
 from pipelines.defs.resources import LandingArea
+from pipelines.lib.columnar import replace_partition_columnar
 from pipelines.lib.sources import SOURCES, RawSource, landing_files
 from pipelines.lib.warehouse import file_sha256, loaded_fingerprints, parse_file, relative, replace_partition
 
@@ -35,6 +36,17 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
                 return dg.MaterializeResult(
                     metadata={"files": len(paths), "unchanged": True, "table": f"raw.{source.table}"}
                 )
+        if source.columnar:
+            with duckdb.get_connection() as con:
+                summary = replace_partition_columnar(con, source.table, day, paths, root)
+                by_reason = dict(
+                    con.execute(
+                        "select reason, count(*) from raw.quarantine where table_name = ? and partition_date = ? "
+                        "group by all order by 1",
+                        [source.table, day],
+                    ).fetchall()
+                )
+            return _result(summary, by_reason, source)
         files = [parse_file(source, p) for p in paths]
         with duckdb.get_connection() as con:
             summary = replace_partition(con, source, day, files, root)
@@ -47,18 +59,22 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
                     f"{first['message']}; see raw.quarantine"
                 )
                 by_reason[reason] = by_reason.get(reason, 0) + n
-        return dg.MaterializeResult(
-            metadata={
-                "files": summary["files"],
-                "rows_read": summary["rows_read"],
-                "dagster/row_count": summary["rows_loaded"],
-                "rows_quarantined": summary["rows_quarantined"],
-                "quarantined_by_reason": by_reason,
-                "table": f"raw.{source.table}",
-            }
-        )
+        return _result(summary, by_reason, source)
 
     return _ingest
+
+
+def _result(summary: dict, by_reason: dict[str, int], source: RawSource) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata={
+            "files": summary["files"],
+            "rows_read": summary["rows_read"],
+            "dagster/row_count": summary["rows_loaded"],
+            "rows_quarantined": summary["rows_quarantined"],
+            "quarantined_by_reason": by_reason,
+            "table": f"raw.{source.table}",
+        }
+    )
 
 
 ingest_assets = [build_ingest_asset(s) for s in SOURCES]

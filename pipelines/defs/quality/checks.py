@@ -7,7 +7,7 @@ import json
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.lib.quality import MART_SUITES, SUITES, validate
+from pipelines.lib.quality import MART_SUITES, SUITES, columns_checked, validate
 from pipelines.lib.sources import BY_TABLE
 
 
@@ -22,9 +22,25 @@ def build_raw_checks(table: str) -> dg.AssetChecksDefinition:
     def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
         day = context.run.tags.get("dagster/partition")
         with duckdb.get_connection() as con:
+            landed = con.execute(
+                "select count(*) from raw.load_audit where table_name = ? and partition_date = ?", [table, day]
+            ).fetchall()[0][0]
+            # a telemetry day (14.4 million rows at 10,000 GPUs) is judged on a reproducible sample of it; the loader
+            # has already range-checked every row in SQL
             frame = con.execute(
-                f"select * exclude (source_file, source_line) from raw.{table} where partition_date = ?", [day]
+                f"select {', '.join(columns_checked(table))} from raw.{table} where partition_date = ? "
+                f"using sample reservoir({GX_SAMPLE_ROWS} rows) repeatable (7)",
+                [day],
             ).df()
+        if not landed:  # this fleet sends nothing of this kind that day (e.g. no nvidia-smi hosts): nothing to judge
+            for check in SUITES[table]:
+                yield dg.AssetCheckResult(
+                    check_name=check.name,
+                    asset_key=key,
+                    passed=True,
+                    metadata={"partition": str(day), "skipped": "no files landed for this source and day"},
+                )
+            return
         for check, passed, observed in validate(table, frame):
             yield dg.AssetCheckResult(
                 check_name=check.name,
@@ -35,6 +51,8 @@ def build_raw_checks(table: str) -> dg.AssetChecksDefinition:
 
     return _checks
 
+
+GX_SAMPLE_ROWS = 1_000_000
 
 raw_expectations = [build_raw_checks(table) for table in SUITES]
 

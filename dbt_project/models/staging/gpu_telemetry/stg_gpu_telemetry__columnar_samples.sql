@@ -1,0 +1,29 @@
+-- one row per GPU per sample from the canonical columnar export: percent to ratio, MiB to bytes
+with source as (
+    select * from {{ source('gpu_telemetry', 'gpu_samples') }}
+),
+
+renamed as (
+    select
+        hostname as host_id,
+        gpu as gpu_index,
+        measured_at,
+        gpu_uuid,
+        model_name as gpu_model,
+        gpu_util_pct / 100.0 as gpu_util_ratio,
+        mem_copy_util_pct / 100.0 as mem_copy_util_ratio,
+        sm_active as sm_active_ratio,
+        tensor_active as tensor_active_ratio,
+        dram_active as dram_active_ratio,
+        fb_used_mib * 1048576 as fb_used_bytes,
+        fb_free_mib * 1048576 as fb_free_bytes,
+        power_w,
+        gpu_temp_c,
+        xid::integer as xid_error,
+        hpc_job as hpc_job_id,
+        pod as pod_name,
+        namespace as pod_namespace
+    from source
+)
+
+select * from renamed
