@@ -36,11 +36,14 @@ skus as (
     select * from {{ ref('gpu_skus') }}
 ),
 
+-- a tie (the same instant from two collectors) is ordered so the richer collector's sample comes last and covers
+-- the time; the other gets a zero gap and no piece
 gaps as (
     select
         *,
-        epoch_us(lead(measured_at) over (partition by host_id, gpu_index order by measured_at))
-            - epoch_us(measured_at) as gap_us
+        epoch_us(lead(measured_at) over (
+            partition by host_id, gpu_index order by measured_at, source_format desc nulls first
+        )) - epoch_us(measured_at) as gap_us
     from samples
 ),
 
@@ -54,85 +57,138 @@ typical as (
 -- a sample never covers time across the start or end of a maintenance window: that time is down_planned
 boundaries as (
     select host_id, starts_at as boundary_at from maintenance
-    union all
+    union
     select host_id, ends_at as boundary_at from maintenance
 ),
 
-covered as (
+-- the cluster's queue as consecutive segments, each with the GPU families waiting in it ('*' = any family)
+queue_points as (
+    select cluster, waiting_from as point_at from queue
+    union
+    select cluster, waiting_until as point_at from queue
+),
+
+queue_segments as (
+    select
+        cluster,
+        point_at as segment_from,
+        lead(point_at) over (partition by cluster order by point_at) as segment_until
+    from queue_points
+),
+
+queue_state as (
+    select
+        queue_segments.cluster,
+        queue_segments.segment_from,
+        queue_segments.segment_until,
+        list(distinct coalesce(queue.gpu_family, '*')) as families_waiting
+    from queue_segments
+    inner join queue
+        on queue_segments.cluster = queue.cluster
+        and queue.waiting_from <= queue_segments.segment_from
+        and queue.waiting_until >= queue_segments.segment_until
+    group by all
+),
+
+-- What a host's instant is in: its inventory row in force, a maintenance window, the next maintenance boundary,
+-- its cluster's queue. Looked up once per (host, instant), not per GPU sample (a host's GPUs share their scrape
+-- instants), each with an ASOF join (a merge on time) so the cost stays linear in the samples.
+instants as (
+    select distinct host_id, measured_at from samples
+),
+
+-- the inventory row in force at the instant (none if the host was not inventoried then)
+instant_hosts as (
+    select
+        instants.host_id,
+        instants.measured_at,
+        hosts.cluster,
+        hosts.reservation,
+        hosts.gpu_model as inventory_gpu_model
+    from instants
+    inner join hosts
+        on instants.host_id = hosts.host_id
+        and instants.measured_at >= hosts.valid_from
+        and (hosts.valid_to is null or instants.measured_at < hosts.valid_to)
+),
+
+instant_context as (
+    select
+        instants.host_id,
+        instants.measured_at,
+        instant_hosts.cluster,
+        instant_hosts.reservation,
+        skus.family as gpu_family,
+        coalesce(instants.measured_at < maintenance.ends_at, false) as in_maintenance,
+        epoch_us(boundaries.boundary_at) - epoch_us(instants.measured_at) as to_boundary_us,
+        coalesce(
+            instants.measured_at < queue_state.segment_until
+            and (list_contains(queue_state.families_waiting, skus.family)
+                or list_contains(queue_state.families_waiting, '*')),
+            false
+        ) as same_family_waiting,
+        coalesce(
+            instants.measured_at < queue_state.segment_until
+            and len(list_filter(queue_state.families_waiting, lambda f: f <> '*' and f <> skus.family)) > 0,
+            false
+        ) as other_family_waiting
+    from instants
+    left join instant_hosts
+        on instants.host_id = instant_hosts.host_id
+        and instants.measured_at = instant_hosts.measured_at
+    left join skus
+        on instant_hosts.inventory_gpu_model = skus.gpu_model
+    asof left join maintenance
+        on instants.host_id = maintenance.host_id
+        and instants.measured_at >= maintenance.starts_at
+    asof left join boundaries
+        on instants.host_id = boundaries.host_id
+        and instants.measured_at < boundaries.boundary_at
+    asof left join queue_state
+        on instant_hosts.cluster = queue_state.cluster
+        and instants.measured_at >= queue_state.segment_from
+),
+
+deployed_gpus as (
+    select deployment_id, host_id, unnest(gpu_indices) as gpu_index, started_at, ended_at
+    from deployments
+),
+
+placed as (
     select
         gaps.*,
+        instant_context.* exclude (host_id, measured_at, to_boundary_us),
         coalesce(least(
             coalesce(gaps.gap_us, typical.typical_gap_us),
             {{ var('telemetry_gap_factor') }} * typical.typical_gap_us,
             3600e6,
-            (
-                select min(epoch_us(boundaries.boundary_at)) from boundaries
-                where boundaries.host_id = gaps.host_id and boundaries.boundary_at > gaps.measured_at
-            ) - epoch_us(gaps.measured_at)
-        ), 0)::bigint as covered_us
+            instant_context.to_boundary_us
+        ), 0)::bigint as covered_us,
+        case
+            when gaps.hpc_job_id is not null then gaps.hpc_job_id
+            -- pods are named <job>-<role>-<n> (training operators) or <job>-<5 chars> (batch Jobs)
+            when gaps.pod_name is not null
+                then regexp_replace(gaps.pod_name, '-((worker|master|launcher|chief)-\d+|[a-z0-9]{5})$', '')
+            else deployed_gpus.deployment_id
+        end as allocation_id,
+        case
+            when gaps.hpc_job_id is not null then 'slurm'
+            when gaps.pod_name is not null then 'kubernetes'
+            when deployed_gpus.deployment_id is not null then 'serving'
+        end as allocation_source
     from gaps
     left join typical
         on gaps.host_id = typical.host_id
         and gaps.gpu_index = typical.gpu_index
         and gaps.measured_at::date = typical.sample_date
-),
-
-allocated as (
-    select
-        covered.*,
-        case
-            when covered.hpc_job_id is not null then covered.hpc_job_id
-            -- pods are named <job>-<role>-<n> (training operators) or <job>-<5 chars> (batch Jobs)
-            when covered.pod_name is not null
-                then regexp_replace(covered.pod_name, '-((worker|master|launcher|chief)-\d+|[a-z0-9]{5})$', '')
-            else deployments.deployment_id
-        end as allocation_id,
-        case
-            when covered.hpc_job_id is not null then 'slurm'
-            when covered.pod_name is not null then 'kubernetes'
-            when deployments.deployment_id is not null then 'serving'
-        end as allocation_source
-    from covered
-    left join deployments
-        on covered.host_id = deployments.host_id
-        and list_contains(deployments.gpu_indices, covered.gpu_index)
-        and covered.measured_at >= deployments.started_at
-        and (deployments.ended_at is null or covered.measured_at < deployments.ended_at)
-),
-
-placed as (
-    select
-        allocated.*,
-        hosts.cluster,
-        hosts.reservation,
-        skus.family as gpu_family,
-        exists (
-            select 1 from maintenance
-            where maintenance.host_id = allocated.host_id
-                and allocated.measured_at >= maintenance.starts_at
-                and allocated.measured_at < maintenance.ends_at
-        ) as in_maintenance,
-        exists (
-            select 1 from queue
-            where queue.cluster = hosts.cluster
-                and (queue.gpu_family = skus.family or queue.gpu_family is null)
-                and allocated.measured_at >= queue.waiting_from
-                and allocated.measured_at < queue.waiting_until
-        ) as same_family_waiting,
-        exists (
-            select 1 from queue
-            where queue.cluster = hosts.cluster
-                and queue.gpu_family <> skus.family
-                and allocated.measured_at >= queue.waiting_from
-                and allocated.measured_at < queue.waiting_until
-        ) as other_family_waiting
-    from allocated
-    left join hosts
-        on allocated.host_id = hosts.host_id
-        and allocated.measured_at >= hosts.valid_from
-        and (hosts.valid_to is null or allocated.measured_at < hosts.valid_to)
-    left join skus
-        on hosts.gpu_model = skus.gpu_model
+    left join instant_context
+        on gaps.host_id = instant_context.host_id
+        and gaps.measured_at = instant_context.measured_at
+    left join deployed_gpus
+        on gaps.host_id = deployed_gpus.host_id
+        and gaps.gpu_index = deployed_gpus.gpu_index
+        and gaps.measured_at >= deployed_gpus.started_at
+        and (deployed_gpus.ended_at is null or gaps.measured_at < deployed_gpus.ended_at)
 ),
 
 classified as (
@@ -154,13 +210,18 @@ classified as (
     from placed
 ),
 
+-- the covered time up to the end of the sample's hour, and the rest in the next hour (coverage is under an hour)
+split as (
+    select *, unnest(if(covered_us > left_in_hour_us, [0, 1], [0])) as next_hour
+    from classified
+),
+
 pieces as (
-    select *, start_hour_at as hour_at, least(covered_us, left_in_hour_us) as piece_us
-    from classified
-    union all
-    select *, start_hour_at + interval 1 hour as hour_at, covered_us - left_in_hour_us as piece_us
-    from classified
-    where covered_us > left_in_hour_us
+    select
+        *,
+        start_hour_at + next_hour * interval 1 hour as hour_at,
+        if(next_hour = 0, least(covered_us, left_in_hour_us), covered_us - left_in_hour_us) as piece_us
+    from split
 ),
 
 final as (

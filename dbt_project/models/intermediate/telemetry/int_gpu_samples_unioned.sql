@@ -1,4 +1,7 @@
--- every GPU sample in one canonical shape, whichever collector produced it
+-- every GPU sample in one canonical shape, whichever collector produced it. A view: copying a fleet's samples
+-- once more would cost more than the union. The same instant from two collectors is resolved where the samples
+-- are turned into time (int_gpu_sample_pieces): the richer collector's sample covers it.
+{{ config(materialized='view') }}
 with dcgm as (
     select * from {{ ref('stg_gpu_telemetry__dcgm_samples') }}
 ),
@@ -17,12 +20,6 @@ unioned as (
     select *, 'columnar' as source_format from columnar
     union all by name
     select *, 'nvidia-smi' as source_format from nvidia_smi
-),
-
-final as (
-    select * from unioned
-    -- a host scraped by several collectors counts once; columnar and dcgm-exporter have more fields
-    qualify row_number() over (partition by host_id, gpu_index, measured_at order by source_format) = 1
 )
 
-select * from final
+select * from unioned
