@@ -18,7 +18,7 @@ with samples as (
     from read_parquet({samples})
 ),
 hosts as (
-    select host as host_id, cluster, pool, gpu_model, coalesce(reservation, 'none') as reservation
+    select distinct host as host_id, cluster, pool, gpu_model, coalesce(reservation, 'none') as reservation
     from read_csv({hosts}, header = true)
 ),
 jobs as (

@@ -35,8 +35,8 @@ def release_stale_claims(instance: dg.DagsterInstance) -> list[str]:
     return released
 
 
-def materialize_all(instance: dg.DagsterInstance | None = None) -> None:
-    """Ingest every landed day, then build and publish, each as a Dagster run."""
+def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] | None = None) -> None:
+    """Ingest every landed day (or only `days`), then build and publish, each as a Dagster run."""
     from pipelines.definitions import defs
 
     definitions = defs()
@@ -45,8 +45,7 @@ def materialize_all(instance: dg.DagsterInstance | None = None) -> None:
         print(f"released the duckdb_writer pool from stale run {run_id}", flush=True)
     tags = {PID_TAG: str(os.getpid())}
     ingest = definitions.resolve_job_def("ingest_day_job")
-    days = landed_partitions(settings.landing_dir())
-    for day in days:
+    for day in days or landed_partitions(settings.landing_dir()):
         result = ingest.execute_in_process(partition_key=day, instance=instance, tags=tags)
         print(f"ingested {day}: {'ok' if result.success else 'FAILED'}", flush=True)
         if not result.success:
@@ -115,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = p.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="simulate a fleet, materialize every asset, publish, print a summary")
     demo.add_argument("sim_args", nargs=argparse.REMAINDER, help="passed to the simulator (e.g. --days 5)")
-    sub.add_parser("materialize", help="ingest every landed day, build and publish")
+    mat = sub.add_parser("materialize", help="ingest every landed day, build and publish")
+    mat.add_argument("--day", action="append", dest="days", help="ingest only this day (YYYY-MM-DD); repeatable")
     sub.add_parser("summary", help="print the published warehouse's summary")
     sub.add_parser("quarantine", help="rows read, loaded and quarantined per raw table and day, with reasons")
     args = p.parse_args(argv)
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "demo":
         simulate(["--out", str(settings.landing_dir()), *args.sim_args])
     if args.command in ("demo", "materialize"):
-        materialize_all()
+        materialize_all(days=getattr(args, "days", None))
     print(summary())
 
 

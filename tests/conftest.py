@@ -38,6 +38,8 @@ def project_env(tmp_path_factory):
         "WAREHOUSE_WORK_PATH": str(root / "work" / "warehouse.duckdb"),
         "WAREHOUSE_PATH": str(root / "published" / "warehouse.duckdb"),
         "DAGSTER_HOME": str(root / "dagster_home"),
+        # one DuckDB thread: reruns are then bit-identical, which the idempotency tests compare
+        "DUCKDB_THREADS": "1",
     }
     Path(env["DAGSTER_HOME"]).mkdir()
     (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text((settings.ROOT / "dagster.yaml").read_text())

@@ -3,6 +3,8 @@ against the simulator's ground truth and the warehouse's own invariants."""
 
 import json
 import os
+import re
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from pipelines.cli import summary
 from pipelines.defs.automation.sensors import landing_files_sensor
+from pipelines.lib import settings
 from pipelines.lib.publish import open_published
 from pipelines.lib.sources import SOURCES, landed_partitions
 
@@ -323,3 +326,16 @@ def test_quarantine_summary_lists_every_loaded_table(published):
         assert source.table in text
     loaded = q(published, "select sum(rows_loaded) from marts.rpt_load_quality_daily")[0][0]
     assert loaded == q(published, "select sum(rows_loaded) from raw.load_audit")[0][0]
+
+
+def test_dbt_unit_tests_pass_on_the_built_warehouse(tiny_warehouse):
+    """A refresh skips dbt's unit tests (they check SQL, not data); CI runs every one of them here."""
+    done = subprocess.run(
+        ["dbt", "test", "--select", "test_type:unit", "--profiles-dir", "."],
+        cwd=settings.DBT_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    passed = int(re.search(r"PASS=(\d+)", done.stdout).group(1))
+    assert passed >= 30, done.stdout[-2000:]

@@ -85,7 +85,7 @@ final as (
         (select count(*) from jobs where scheduler <> 'serving') as scheduler_jobs,
         (select count(*) from jobs where final_state = 'failed') as failed_jobs,
         (select count(*) from jobs where final_state = 'preempted') as preempted_jobs,
-        (select sum(requests) from serving) as inference_requests,
+        coalesce((select sum(requests) from serving), 0) as inference_requests,
         (select count(*) from low_traffic) as low_traffic_models,
         (select coalesce(sum(reclaimable_usd_per_month), 0) from low_traffic) as low_traffic_reclaimable_usd_per_month,
         (select sum(cost_usd) filter (where cost_kind = 'idle') / sum(cost_usd) from costs) as idle_cost_share

@@ -8,10 +8,16 @@ from pipelines.lib.privacy import export_key_to_env
 
 class DbtRunConfig(dg.Config):
     full_refresh: bool = False
+    # unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py); a refresh skips them
+    unit_tests: bool = False
 
 
 def dbt_build_args(config: DbtRunConfig) -> list[str]:
-    return ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    return [
+        "build",
+        *(["--full-refresh"] if config.full_refresh else []),
+        *([] if config.unit_tests else ["--exclude-resource-type", "unit_test"]),
+    ]
 
 
 @dbt_assets(

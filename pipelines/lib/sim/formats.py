@@ -60,6 +60,21 @@ def dcgm_text(frame: pl.DataFrame, host: str, sku: str, kubernetes: bool) -> str
     return "\n".join(blocks) + "\n"
 
 
+def columnar_frame(frame: pl.DataFrame, host: str, sku: str) -> pl.DataFrame:
+    """The canonical columnar form of a host's samples (pipelines.lib.columnar): dcgm-exporter's label and
+    field names as columns, one row per GPU per sample, values in the exporter's units."""
+    fields = {metric: col for metric, _, col, _ in DCGM_FAMILIES}
+    return frame.select(
+        timestamp=pl.from_epoch("ts_ms", time_unit="ms").dt.replace_time_zone("UTC"),
+        Hostname=pl.lit(host),
+        gpu="gpu",
+        UUID="uuid",
+        modelName=pl.lit(SKUS[sku].model),
+        hpc_job=pl.when(pl.col("hpc_job") != "").then("hpc_job"),
+        **{metric: pl.col(col) for metric, col in fields.items()},
+    )
+
+
 NVSMI_QUERY = (
     "timestamp,name,pci.bus_id,driver_version,uuid,index,utilization.gpu,utilization.memory,"
     "memory.total,memory.used,memory.free,power.draw,temperature.gpu"

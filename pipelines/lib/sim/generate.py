@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import SKUS, FleetConfig
 from .fleet import REGIONS, build_hosts, build_org
-from .formats import SACCT_FIELDS, dcgm_text, iso_ms, nvidia_smi_csv, sacct_rows
+from .formats import SACCT_FIELDS, columnar_frame, dcgm_text, iso_ms, nvidia_smi_csv, sacct_rows
 from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
 from .telemetry import host_samples, occupancy_by_gpu
@@ -200,6 +200,11 @@ def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> None:
             if h.cluster == "serve-c":
                 text = nvidia_smi_csv(part, cfg.start, h.sku, power_na=h.host_id.endswith("003"))
                 out.write("nvidia_smi_samples", day, f"{h.host_id}.csv", text)
+            elif h.cluster == "slurm-a" and h.sku == "A100":  # these hosts' telemetry comes from a telemetry lake
+                part = part.with_columns(ts_ms=part["ts_ms"] + int(cfg.start.timestamp() * 1000))
+                columnar_frame(part, h.host_id, h.sku).write_parquet(
+                    out.path("gpu_samples", day, f"{h.host_id}.parquet")
+                )
             else:
                 part = part.with_columns(ts_ms=part["ts_ms"] + int(cfg.start.timestamp() * 1000))
                 out.write(

@@ -1,0 +1,273 @@
+"""`make bench`: the warehouse at fleet scale, measured against a hand-written SQL floor and a pandas peer.
+
+    python -m bench.run --gpus 10000 --days 7            # the default scale: 100.8 million GPU samples
+    python -m bench.run --smoke --out /tmp/bench.json    # the same code on a toy fleet (make test runs this)
+
+One run, on the same generated data: ingest throughput per raw format, the whole pipeline through Dagster and
+dbt, the floor, the peer, the cost of one more day on a warehouse holding a month, and the fixed overhead.
+Prints a table and writes the figures as JSON (bench/results/latest.json by default)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from bench.fleet import BenchFleet, write
+from bench.floor import run_floor
+from bench.measure import run_measured
+from bench.peer import pandas_daily_utilisation
+from pipelines.lib import settings
+from pipelines.lib.columnar import replace_partition_columnar
+from pipelines.lib.sources import BY_TABLE
+from pipelines.lib.warehouse import parse_file, replace_partition
+
+RESULTS = settings.ROOT / "bench" / "results"
+WORK = settings.ROOT / "data" / "bench"
+DCGM_FAMILIES = 9  # metric lines per GPU sample in the rendered dcgm-exporter text
+
+
+@dataclass(frozen=True)
+class Plan:
+    gpus: int
+    days: int
+    incremental_gpus: int
+    incremental_days: int  # days already built before the measured one
+    overhead_gpus: int = 16
+    threads: int = 2
+    memory_limit: str = "4GB"
+    slice_minutes: int = 10
+
+
+def fleet_at(root: Path, cfg: BenchFleet) -> tuple[Path, dict]:
+    """Generate the fleet under root, or reuse it when the same configuration is already there."""
+    marker = root / "fleet.json"
+    wanted = json.dumps(asdict(cfg), default=str, sort_keys=True)
+    if marker.exists() and json.loads(marker.read_text())["config"] == wanted:
+        return root / "landing", json.loads(marker.read_text())["figures"] | {"generate_s": None}
+    start = time.perf_counter()
+    figures = write(cfg, root)
+    figures["generate_s"] = round(time.perf_counter() - start, 2)
+    marker.write_text(json.dumps({"config": wanted, "figures": figures}))
+    return root / "landing", figures
+
+
+class Workspace:
+    """A fresh warehouse (work file, published file, Dagster instance) reading one landing area."""
+
+    def __init__(self, root: Path, landing: Path, plan: Plan):
+        self.root, self.landing, self.plan = root, landing, plan
+        if root.exists():
+            shutil.rmtree(root)
+        (root / "dagster_home").mkdir(parents=True)
+        shutil.copy(settings.ROOT / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
+
+    @property
+    def published(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    def env(self) -> dict[str, str]:
+        return os.environ | {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "LANDING_DIR": str(self.landing),
+            "WAREHOUSE_WORK_PATH": str(self.root / "build" / "warehouse.duckdb"),
+            "WAREHOUSE_PATH": str(self.published),
+            "DAGSTER_HOME": str(self.root / "dagster_home"),
+            "DUCKDB_THREADS": str(self.plan.threads),
+            "DUCKDB_MEMORY_LIMIT": self.plan.memory_limit,
+        }
+
+    def materialize(self, days: list[str] | None = None, log: str = "materialize") -> tuple[float, int]:
+        cmd = [sys.executable, "-m", "pipelines.cli", "materialize", *(f"--day={d}" for d in days or [])]
+        return run_measured(cmd, self.env(), self.root / f"{log}.log", settings.ROOT)
+
+
+def day_keys(cfg: BenchFleet) -> list[str]:
+    return [(cfg.start + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(cfg.days)]
+
+
+def ingest_throughput(landing: Path, slices: Path, day: str, plan: Plan) -> dict:
+    """Each raw format through its loader into a scratch DuckDB file: GPU samples/s and bytes/s."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect(
+            str(Path(tmp) / "ingest.duckdb"), config={"threads": plan.threads, "memory_limit": plan.memory_limit}
+        )
+        con.execute("set TimeZone = 'UTC'")
+        files = sorted((landing / "gpu_samples" / f"dt={day}").glob("*.parquet"))
+        start = time.perf_counter()
+        summary = replace_partition_columnar(con, "gpu_samples", day, files, landing)
+        out["columnar"] = _rates(summary["rows_loaded"], sum(f.stat().st_size for f in files), start)
+        for table, per_sample in (("dcgm_samples", DCGM_FAMILIES), ("nvidia_smi_samples", 1)):
+            source = BY_TABLE[table]
+            files = sorted((slices / table / f"dt={day}").glob("*"))
+            start = time.perf_counter()
+            summary = replace_partition(con, source, day, [parse_file(source, f) for f in files], slices)
+            out[table] = _rates(summary["rows_loaded"] / per_sample, sum(f.stat().st_size for f in files), start)
+            out[table]["lines_per_s"] = round(summary["rows_read"] / out[table]["seconds"])
+        con.close()
+    return out
+
+
+def _rates(samples: float, size: int, start: float) -> dict:
+    seconds = time.perf_counter() - start
+    return {
+        "samples": int(samples),
+        "bytes": size,
+        "seconds": round(seconds, 2),
+        "samples_per_s": round(samples / seconds),
+        "bytes_per_s": round(size / seconds),
+    }
+
+
+def pipeline_agreement(published: Path, floor_rows: list[tuple]) -> dict:
+    """The floor and the pipeline must tell the same story: allocated GPU-hours from each, and their gap."""
+    floor_alloc = sum(r[6] for r in floor_rows if r[4].startswith("allocated"))
+    with duckdb.connect(str(published), read_only=True) as con:
+        mart = con.execute(
+            "select sum(allocated_active_gpu_hours + allocated_idle_gpu_hours) from marts.fct_fleet_utilization_daily"
+        ).fetchall()[0][0]
+    return {
+        "floor_allocated_gpu_hours": round(floor_alloc, 1),
+        "pipeline_allocated_gpu_hours": round(float(mart), 1),
+        "relative_gap": round(abs(float(mart) - floor_alloc) / max(floor_alloc, 1e-9), 4),
+    }
+
+
+def machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    mem = next(int(ln.split()[1]) * 1024 for ln in open("/proc/meminfo") if ln.startswith("MemTotal"))
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_bytes": mem,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def run(plan: Plan, work: Path) -> dict:
+    interval = 60
+    main_cfg = BenchFleet(gpus=plan.gpus, days=plan.days, slice_minutes=plan.slice_minutes)
+    landing, figures = fleet_at(work / f"fleet-{plan.gpus}x{plan.days}", main_cfg)
+    days = day_keys(main_cfg)
+    res: dict = {
+        "gpus": figures["gpus"],
+        "days": plan.days,
+        "samples": figures["samples"],
+        "generate_s": figures["generate_s"],
+        "duckdb_threads": plan.threads,
+        "duckdb_memory_limit": plan.memory_limit,
+        "machine": machine(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    print(f"fleet: {res['gpus']} GPUs x {plan.days} days = {res['samples']:,} GPU samples", flush=True)
+
+    ingest = ingest_throughput(landing, landing.parent / "slices", days[0], plan)
+    res["ingest"] = ingest
+    res["ingest_samples_per_s"] = {k: v["samples_per_s"] for k, v in ingest.items()}
+
+    ws = Workspace(work / "pipeline", landing, plan)
+    res["pipeline_s"], res["peak_rss_bytes"] = ws.materialize(log="pipeline")
+    print(f"pipeline: {res['pipeline_s']:.1f} s", flush=True)
+
+    start = time.perf_counter()
+    floor_rows = run_floor(landing, interval, plan.threads, plan.memory_limit)
+    res["floor_s"] = round(time.perf_counter() - start, 2)
+    res["agreement"] = pipeline_agreement(ws.published, floor_rows)
+
+    start = time.perf_counter()
+    pandas_daily_utilisation(landing, interval)
+    res["pandas_s"] = round(time.perf_counter() - start, 2)
+
+    tiny_landing, _ = fleet_at(work / "fleet-overhead", BenchFleet(gpus=plan.overhead_gpus, days=1, slice_minutes=0))
+    res["fixed_overhead_s"], _ = Workspace(work / "overhead", tiny_landing, plan).materialize(log="overhead")
+
+    inc_cfg = BenchFleet(gpus=plan.incremental_gpus, days=plan.incremental_days + 1, slice_minutes=0)
+    inc_landing, _ = fleet_at(work / f"fleet-{plan.incremental_gpus}x{inc_cfg.days}", inc_cfg)
+    inc_days = day_keys(inc_cfg)
+    history = Workspace(work / "incremental", inc_landing, plan)
+    history.materialize(inc_days[:-1], log="history")
+    res["incremental_day_s"], rss = history.materialize(inc_days[-1:], log="incremental")
+    res["one_day_build_s"], _ = Workspace(work / "one-day", inc_landing, plan).materialize(inc_days[:1], log="one-day")
+    res["incremental_history_days"] = plan.incremental_days
+    res["incremental_gpus"] = plan.incremental_gpus
+    res["peak_rss_bytes"] = max(res["peak_rss_bytes"], rss)
+
+    marginal = res["pipeline_s"] - res["fixed_overhead_s"]
+    res["pipeline_to_floor"] = round(marginal / res["floor_s"], 2)
+    res["pandas_to_pipeline"] = round(res["pandas_s"] / res["pipeline_s"], 2)
+    res["incremental_to_one_day"] = round(res["incremental_day_s"] / res["one_day_build_s"], 2)
+    for key in ("pipeline_s", "fixed_overhead_s", "incremental_day_s", "one_day_build_s"):
+        res[key] = round(res[key], 2)
+    return res
+
+
+def table(res: dict) -> str:
+    gib = res["peak_rss_bytes"] / 2**30
+    rows = [
+        ("fleet", f"{res['gpus']:,} GPUs x {res['days']} days, {res['samples']:,} GPU samples"),
+        *(
+            (
+                f"ingest {fmt}",
+                f"{v['samples_per_s']:,} GPU samples/s, {v['bytes_per_s'] / 2**20:,.0f} MiB/s"
+                + (f", {v['lines_per_s']:,} lines/s" if "lines_per_s" in v else ""),
+            )
+            for fmt, v in res["ingest"].items()
+        ),
+        ("pipeline (Dagster + dbt, all assets)", f"{res['pipeline_s']:,.1f} s"),
+        ("fixed overhead (16-GPU fleet)", f"{res['fixed_overhead_s']:,.1f} s"),
+        ("floor (hand-written DuckDB SQL)", f"{res['floor_s']:,.1f} s"),
+        ("pandas peer (day by day)", f"{res['pandas_s']:,.1f} s"),
+        ("pipeline_to_floor  (pipeline - overhead) / floor", f"{res['pipeline_to_floor']}  (target <= 2)"),
+        ("pandas_to_pipeline", f"{res['pandas_to_pipeline']}  (target >= 3)"),
+        (
+            f"one more day ({res['incremental_gpus']:,} GPUs, {res['incremental_history_days']} days built)",
+            f"{res['incremental_day_s']:,.1f} s",
+        ),
+        ("one-day warehouse from scratch", f"{res['one_day_build_s']:,.1f} s"),
+        ("incremental_to_one_day", f"{res['incremental_to_one_day']}  (target <= 1.3)"),
+        ("peak RSS (process tree)", f"{gib:.2f} GiB  (target <= 6)"),
+        ("floor vs pipeline allocated GPU-hours", f"gap {res['agreement']['relative_gap']:.2%}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gpus", type=int, default=10_000)
+    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--incremental-gpus", type=int, default=1_000)
+    p.add_argument("--incremental-days", type=int, default=30)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--memory-limit", default="4GB")
+    p.add_argument("--smoke", action="store_true", help="a toy fleet: checks the bench code, measures nothing")
+    p.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    p.add_argument("--work", type=Path, default=WORK)
+    a = p.parse_args(argv)
+    if a.smoke:
+        plan = Plan(gpus=32, days=2, incremental_gpus=16, incremental_days=2, slice_minutes=5)
+    else:
+        plan = Plan(
+            a.gpus, a.days, a.incremental_gpus, a.incremental_days, threads=a.threads, memory_limit=a.memory_limit
+        )
+    res = run(plan, a.work)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(res, indent=2) + "\n")
+    print(table(res))
+    print(f"figures: {a.out}")
+
+
+if __name__ == "__main__":
+    main()
