@@ -193,7 +193,7 @@ def run(plan: Plan, work: Path) -> dict:
     tiny_landing, _ = fleet_at(work / "fleet-overhead", BenchFleet(gpus=plan.overhead_gpus, days=1, slice_minutes=0))
     res["fixed_overhead_s"], _ = Workspace(work / "overhead", tiny_landing, plan).materialize(log="overhead")
 
-    inc_cfg = BenchFleet(gpus=plan.incremental_gpus, days=plan.incremental_days + 1, slice_minutes=0)
+    inc_cfg = BenchFleet(gpus=plan.incremental_gpus, days=plan.incremental_days + 1, slice_minutes=plan.slice_minutes)
     inc_landing, _ = fleet_at(work / f"fleet-{plan.incremental_gpus}x{inc_cfg.days}", inc_cfg)
     inc_days = day_keys(inc_cfg)
     history = Workspace(work / "incremental", inc_landing, plan)
@@ -257,7 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--work", type=Path, default=WORK)
     a = p.parse_args(argv)
     if a.smoke:
-        plan = Plan(gpus=32, days=2, incremental_gpus=16, incremental_days=2, slice_minutes=5)
+        # the main and the incremental fleet are the same: their warehouses must agree (tests/test_bench.py)
+        plan = Plan(gpus=24, days=3, incremental_gpus=24, incremental_days=2, slice_minutes=5)
     else:
         plan = Plan(
             a.gpus, a.days, a.incremental_gpus, a.incremental_days, threads=a.threads, memory_limit=a.memory_limit

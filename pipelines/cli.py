@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -35,6 +36,13 @@ def release_stale_claims(instance: dg.DagsterInstance) -> list[str]:
     return released
 
 
+def refresh_config(first_loaded_day: str) -> dict:
+    """Run config of the refresh after loading days from first_loaded_day on: the telemetry models rebuild from
+    the day before it (that day's last samples cover time up to the loaded day's first)."""
+    day_before = date.fromisoformat(first_loaded_day) - timedelta(days=1)
+    return {"ops": {"warehouse_dbt_assets": {"config": {"reprocess_from": day_before.isoformat()}}}}
+
+
 def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] | None = None) -> None:
     """Ingest every landed day (or only `days`), then build and publish, each as a Dagster run."""
     from pipelines.definitions import defs
@@ -45,12 +53,18 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         print(f"released the duckdb_writer pool from stale run {run_id}", flush=True)
     tags = {PID_TAG: str(os.getpid())}
     ingest = definitions.resolve_job_def("ingest_day_job")
+    changed = []
     for day in days or landed_partitions(settings.landing_dir()):
         result = ingest.execute_in_process(partition_key=day, instance=instance, tags=tags)
         print(f"ingested {day}: {'ok' if result.success else 'FAILED'}", flush=True)
         if not result.success:
             raise SystemExit(f"ingest of {day} failed; see the Dagster run {result.run_id}")
-    result = definitions.resolve_job_def("refresh_warehouse_job").execute_in_process(instance=instance, tags=tags)
+        if any("unchanged" not in e.materialization.metadata for e in result.get_asset_materialization_events()):
+            changed.append(day)
+    config = refresh_config(min(changed)) if changed else None
+    result = definitions.resolve_job_def("refresh_warehouse_job").execute_in_process(
+        instance=instance, tags=tags, run_config=config
+    )
     if not result.success:
         raise SystemExit(f"dbt build / publish failed; see the Dagster run {result.run_id}")
 

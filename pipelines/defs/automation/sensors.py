@@ -38,5 +38,9 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def refresh_after_ingest_sensor(context: dg.RunStatusSensorContext):
-    """Rebuild the models and republish after any day's ingest succeeds."""
-    return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")
+    """Rebuild the models and republish after any day's ingest succeeds; the telemetry models rebuild from the
+    day before the ingested one (a late or re-sent day included)."""
+    from pipelines.cli import refresh_config
+
+    day = context.dagster_run.tags.get("dagster/partition")
+    return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}", run_config=refresh_config(day) if day else {})

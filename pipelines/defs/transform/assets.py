@@ -1,3 +1,5 @@
+import json
+
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
@@ -10,6 +12,9 @@ class DbtRunConfig(dg.Config):
     full_refresh: bool = False
     # unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py); a refresh skips them
     unit_tests: bool = False
+    # first day the incremental telemetry models rebuild (YYYY-MM-DD): a backfill or a late day; empty = the last
+    # day they built (the daily case)
+    reprocess_from: str = ""
 
 
 def dbt_build_args(config: DbtRunConfig) -> list[str]:
@@ -17,6 +22,7 @@ def dbt_build_args(config: DbtRunConfig) -> list[str]:
         "build",
         *(["--full-refresh"] if config.full_refresh else []),
         *([] if config.unit_tests else ["--exclude-resource-type", "unit_test"]),
+        *(["--vars", json.dumps({"reprocess_from": config.reprocess_from})] if config.reprocess_from else []),
     ]
 
 

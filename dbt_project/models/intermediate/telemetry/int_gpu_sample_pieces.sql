@@ -12,8 +12,14 @@
 --   idle_fragmented   free while a job that accepts this GPU family waits in the cluster's queue
 --   idle_hw_mismatch  free while jobs wait in the cluster's queue, but only for other GPU families
 --   idle_no_demand    free and nothing waits
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='sample_date') }}
+
 with samples as (
     select * from {{ ref('int_gpu_samples_unioned') }}
+    {%- if is_incremental() %}
+    -- incremental: the last day built and the new ones (see macros/reprocess_from.sql)
+    where measured_at >= {{ reprocess_from('sample_date') }}
+    {%- endif %}
 ),
 
 deployments as (
@@ -230,6 +236,7 @@ final as (
         gpu_index,
         hour_at,
         measured_at,
+        measured_at::date as sample_date,
         piece_us,
         gpu_uuid,
         gpu_model,

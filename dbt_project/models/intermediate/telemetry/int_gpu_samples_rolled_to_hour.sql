@@ -1,11 +1,20 @@
 -- GPU x hour from telemetry: covered seconds, what held the GPU, time-weighted readings, energy, and the
 -- covered microseconds in each capacity state (see int_gpu_sample_pieces).
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='hour_at') }}
+
 with pieces as (
     select * from {{ ref('int_gpu_sample_pieces') }}
+    {%- if is_incremental() %}
+    -- incremental: the hours of the days int_gpu_sample_pieces rebuilt (see macros/reprocess_from.sql)
+    where hour_at >= {{ reprocess_from('hour_at', is_hour=true) }}
+    {%- endif %}
 ),
 
 by_allocation as (
     select * from {{ ref('int_gpu_hours_by_allocation') }}
+    {%- if is_incremental() %}
+    where hour_at >= {{ reprocess_from('hour_at', is_hour=true) }}
+    {%- endif %}
 ),
 
 main_allocation as (

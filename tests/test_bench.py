@@ -1,0 +1,71 @@
+"""The benchmark's code on a toy fleet (make test runs it as a smoke test; the figures mean nothing at this size),
+and what it proves along the way: a warehouse grown one day at a time equals one built at once."""
+
+import json
+
+import duckdb
+import pytest
+
+from bench.run import main as bench_main
+
+KEYS = [
+    "gpus",
+    "days",
+    "samples",
+    "ingest_samples_per_s",
+    "pipeline_s",
+    "floor_s",
+    "pandas_s",
+    "incremental_day_s",
+    "one_day_build_s",
+    "fixed_overhead_s",
+    "peak_rss_bytes",
+    "pipeline_to_floor",
+    "pandas_to_pipeline",
+    "incremental_to_one_day",
+]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    out = root / "latest.json"
+    bench_main(["--smoke", "--out", str(out), "--work", str(root / "work")])
+    return json.loads(out.read_text()), root / "work"
+
+
+def test_bench_writes_every_figure(smoke):
+    res, _ = smoke
+    assert set(KEYS) <= set(res)
+    assert res["gpus"] == 24 and res["samples"] == 24 * 3 * 1440  # 3 hosts, 3 days of 1-minute samples
+    assert set(res["ingest_samples_per_s"]) == {"columnar", "dcgm_samples", "nvidia_smi_samples"}
+    assert all(v > 0 for v in res["ingest_samples_per_s"].values())
+    assert res["peak_rss_bytes"] > 50 * 2**20  # the sampler saw the process tree
+    assert res["pipeline_to_floor"] == round((res["pipeline_s"] - res["fixed_overhead_s"]) / res["floor_s"], 2)
+
+
+def test_floor_and_pipeline_agree_on_allocated_gpu_hours(smoke):
+    res, _ = smoke
+    assert res["agreement"]["pipeline_allocated_gpu_hours"] > 0
+    assert res["agreement"]["relative_gap"] < 0.01
+
+
+def day_figures(path):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "select usage_date, cluster, gpu_model, round(capacity_gpu_hours, 6), "
+            "round(allocated_active_gpu_hours, 6), "
+            "round(idle_no_demand_gpu_hours + idle_fragmented_gpu_hours, 6), round(gpu_util_ratio, 6) "
+            "from marts.fct_fleet_utilization_daily order by all"
+        ).fetchall()
+
+
+def test_a_warehouse_grown_day_by_day_equals_one_built_at_once(smoke):
+    """The incremental telemetry models (built on 2 days, then one more) give the marts a full build gives."""
+    _, work = smoke
+    grown, at_once = (
+        day_figures(work / "incremental" / "warehouse.duckdb"),
+        day_figures(work / "pipeline" / "warehouse.duckdb"),
+    )
+    assert len({r[0] for r in at_once}) == 3
+    assert grown == at_once
