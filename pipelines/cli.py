@@ -36,6 +36,17 @@ def release_stale_claims(instance: dg.DagsterInstance) -> list[str]:
     return released
 
 
+def contiguous_ranges(days: list[str]) -> list[tuple[str, str]]:
+    """Consecutive days grouped: ["03-01", "03-02", "03-05"] -> [("03-01", "03-02"), ("03-05", "03-05")]."""
+    ranges: list[tuple[str, str]] = []
+    for day in sorted(set(days)):
+        if ranges and date.fromisoformat(day) - date.fromisoformat(ranges[-1][1]) == timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
 def refresh_config(first_loaded_day: str) -> dict:
     """Run config of the refresh after loading days from first_loaded_day on: the telemetry models rebuild from
     the day before it (that day's last samples cover time up to the loaded day's first)."""
@@ -53,14 +64,19 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         print(f"released the duckdb_writer pool from stale run {run_id}", flush=True)
     tags = {PID_TAG: str(os.getpid())}
     ingest = definitions.resolve_job_def("ingest_day_job")
-    changed = []
-    for day in days or landed_partitions(settings.landing_dir()):
-        result = ingest.execute_in_process(partition_key=day, instance=instance, tags=tags)
-        print(f"ingested {day}: {'ok' if result.success else 'FAILED'}", flush=True)
+    changed: list[str] = []
+    for first, last in contiguous_ranges(days or landed_partitions(settings.landing_dir())):
+        # a run of consecutive days is one Dagster run (each day still replaced on its own)
+        span = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+        result = ingest.execute_in_process(
+            instance=instance,
+            tags=tags | ({"dagster/partition": first} if first == last else span),
+        )
+        print(f"ingested {first}..{last}: {'ok' if result.success else 'FAILED'}", flush=True)
         if not result.success:
-            raise SystemExit(f"ingest of {day} failed; see the Dagster run {result.run_id}")
-        if any("unchanged" not in e.materialization.metadata for e in result.get_asset_materialization_events()):
-            changed.append(day)
+            raise SystemExit(f"ingest of {first}..{last} failed; see the Dagster run {result.run_id}")
+        for event in result.get_asset_materialization_events():
+            changed += event.materialization.metadata["changed_days"].value
     config = refresh_config(min(changed)) if changed else None
     result = definitions.resolve_job_def("refresh_warehouse_job").execute_in_process(
         instance=instance, tags=tags, run_config=config

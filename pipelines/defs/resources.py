@@ -1,3 +1,5 @@
+import os
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
@@ -18,7 +20,14 @@ def resources() -> dg.Definitions:
     work.parent.mkdir(parents=True, exist_ok=True)
     return dg.Definitions(
         resources={
-            "duckdb": DuckDBResource(database=str(work)),
+            # the same limits as dbt's profile: a fleet-day is loaded on a bounded budget
+            "duckdb": DuckDBResource(
+                database=str(work),
+                connection_config={
+                    "threads": int(os.getenv("DUCKDB_THREADS") or 2),
+                    "memory_limit": os.getenv("DUCKDB_MEMORY_LIMIT") or "4GB",
+                },
+            ),
             "dbt": DbtCliResource(project_dir=dbt_project()),
             "landing": LandingArea(path=str(settings.landing_dir())),
         }

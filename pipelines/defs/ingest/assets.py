@@ -1,8 +1,12 @@
-"""One daily-partitioned asset per raw source: parse the day's landed files and replace that day in raw.*."""
+"""One daily-partitioned asset per raw source: parse the day's landed files and replace that day in raw.*.
+
+A run may cover a range of days (a backfill runs as one run): each day is still loaded, replaced and audited on
+its own, exactly as a run of that day alone would."""
 
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.automation.partitions import daily
@@ -11,12 +15,50 @@ from pipelines.lib.columnar import replace_partition_columnar
 from pipelines.lib.sources import SOURCES, RawSource, landing_files
 from pipelines.lib.warehouse import file_sha256, loaded_fingerprints, parse_file, relative, replace_partition
 
+SUMMED = ("files", "rows_read", "rows_loaded", "rows_quarantined")
+
+
+def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
+    """Replace one day of raw.<table> from its landed files; a summary with the rejects by reason."""
+    paths = landing_files(root, source, day)
+    fingerprints = {relative(p, root): file_sha256(p) for p in paths}
+    if fingerprints and loaded_fingerprints(con, source.table, day) == fingerprints:
+        # the same files, byte for byte: loading them again would change nothing
+        context.log.info(f"{day}: {len(paths)} file(s) unchanged since the last load of raw.{source.table}")
+        return {"files": len(paths), "unchanged": True}
+    if source.columnar:
+        summary = replace_partition_columnar(con, source.table, day, paths, root)
+        rejected = con.execute(
+            "select source_file, reason, count(*), min(source_line), any_value(message) from raw.quarantine "
+            "where table_name = ? and partition_date = ? group by all order by all",
+            [source.table, day],
+        ).fetchall()
+    else:
+        files = [parse_file(source, p) for p in paths]
+        summary = replace_partition(con, source, day, files, root)
+        rejected = [
+            (f.path, *row)
+            for f in files
+            for row in f.parsed.rejects.group_by("reason")
+            .agg(pl.len(), pl.col("source_line").first(), pl.col("message").first())
+            .sort("reason")
+            .iter_rows()
+        ]
+    by_reason: dict[str, int] = {}
+    for path, reason, n, line, message in rejected:
+        context.log.warning(
+            f"{path}: {n} line(s) quarantined ({reason}), e.g. line {line}: {message}; see raw.quarantine"
+        )
+        by_reason[reason] = by_reason.get(reason, 0) + n
+    return summary | {"by_reason": by_reason}
+
 
 def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
     @dg.asset(
         key=source.key,
         description=source.description,
         partitions_def=daily,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         pool="duckdb_writer",
         group_name="ingest",
         kinds={"duckdb", "polars"},
@@ -26,55 +68,38 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingArea
     ) -> dg.MaterializeResult:
         root = Path(landing.path)
-        day = context.partition_key
-        paths = landing_files(root, source, day)
-        fingerprints = {relative(p, root): file_sha256(p) for p in paths}
-        with duckdb.get_connection() as con:
-            if fingerprints and loaded_fingerprints(con, source.table, day) == fingerprints:
-                # the same files, byte for byte: loading them again would change nothing
-                context.log.info(f"{day}: {len(paths)} file(s) unchanged since the last load of raw.{source.table}")
-                return dg.MaterializeResult(
-                    metadata={"files": len(paths), "unchanged": True, "table": f"raw.{source.table}"}
-                )
-        if source.columnar:
-            with duckdb.get_connection() as con:
-                summary = replace_partition_columnar(con, source.table, day, paths, root)
-                by_reason = dict(
-                    con.execute(
-                        "select reason, count(*) from raw.quarantine where table_name = ? and partition_date = ? "
-                        "group by all order by 1",
-                        [source.table, day],
-                    ).fetchall()
-                )
-            return _result(summary, by_reason, source)
-        files = [parse_file(source, p) for p in paths]
-        with duckdb.get_connection() as con:
-            summary = replace_partition(con, source, day, files, root)
+        keys = context.partition_keys
+        days = [load_day_in(context, duckdb, source, day, root) for day in keys]
         by_reason: dict[str, int] = {}
-        for f in files:
-            for reason, n in f.parsed.rejects.group_by("reason").len().sort("reason").iter_rows():
-                first = f.parsed.rejects.filter(f.parsed.rejects["reason"] == reason).row(0, named=True)
-                context.log.warning(
-                    f"{f.path}: {n} line(s) quarantined ({reason}), e.g. line {first['source_line']}: "
-                    f"{first['message']}; see raw.quarantine"
-                )
+        for d in days:
+            for reason, n in d.get("by_reason", {}).items():
                 by_reason[reason] = by_reason.get(reason, 0) + n
-        return _result(summary, by_reason, source)
+        totals = {k: sum(d.get(k, 0) for d in days) for k in SUMMED}
+        metadata = {
+            "days": len(days),
+            "files": totals["files"],
+            "table": f"raw.{source.table}",
+            # what the refresh after this run must rebuild from
+            "changed_days": [k for k, d in zip(keys, days) if not d.get("unchanged")],
+        }
+        if all(d.get("unchanged") for d in days):
+            return dg.MaterializeResult(metadata=metadata | {"unchanged": True})
+        return dg.MaterializeResult(
+            metadata=metadata
+            | {
+                "rows_read": totals["rows_read"],
+                "dagster/row_count": totals["rows_loaded"],
+                "rows_quarantined": totals["rows_quarantined"],
+                "quarantined_by_reason": by_reason,
+            }
+        )
 
     return _ingest
 
 
-def _result(summary: dict, by_reason: dict[str, int], source: RawSource) -> dg.MaterializeResult:
-    return dg.MaterializeResult(
-        metadata={
-            "files": summary["files"],
-            "rows_read": summary["rows_read"],
-            "dagster/row_count": summary["rows_loaded"],
-            "rows_quarantined": summary["rows_quarantined"],
-            "quarantined_by_reason": by_reason,
-            "table": f"raw.{source.table}",
-        }
-    )
+def load_day_in(context, duckdb: DuckDBResource, source: RawSource, day: str, root: Path) -> dict:
+    with duckdb.get_connection() as con:
+        return load_day(context, con, source, day, root)
 
 
 ingest_assets = [build_ingest_asset(s) for s in SOURCES]
