@@ -23,6 +23,11 @@ test: setup  ## the whole test suite (lint, then pytest: parsers, ingest, simula
 	$(RUN) ruff check pipelines tests
 	$(RUN) pytest
 
+GPUS ?= 10000
+DAYS ?= 7
+bench: setup  ## the benchmark at fleet scale (minutes to tens of minutes; not part of make test): make bench GPUS=1000 DAYS=7
+	$(RUN) python -m bench.run --gpus $(GPUS) --days $(DAYS) $(BENCH_ARGS)
+
 dev: setup  ## the Dagster UI on the same definitions (http://localhost:3000)
 	$(RUN) dagster dev -w workspace.yaml
 

@@ -85,21 +85,27 @@ def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str
         )
         .join(units, on="metric", how="left")
     )
-    host = pl.coalesce(_label("Hostname"), _label("hostname"), pl.lit(default_host))
     ts = pl.from_epoch(pl.col("ts_text").cast(pl.Int64), time_unit="ms").dt.replace_time_zone("UTC")
     fallback = (
         pl.lit(scraped_at, dtype=pl.Datetime("us", "UTC")) if scraped_at else pl.lit(None, pl.Datetime("us", "UTC"))
     )
-    parts = parts.with_columns(
-        scraped_at=pl.coalesce(ts.cast(pl.Datetime("us", "UTC")), fallback),
-        hostname=host,
-        gpu=_label("gpu").cast(pl.Int64, strict=False),
-        gpu_uuid=_label("UUID"),
-        model_name=_label("modelName"),
-        pod=_label("pod"),
-        namespace=_label("namespace"),
-        container=_label("container"),
-        hpc_job=_label("hpc_job"),
+    # a GPU repeats the same label set on every metric line and every scrape: read each distinct set once
+    label_sets = (
+        parts.select("labels")
+        .unique()
+        .with_columns(
+            hostname=pl.coalesce(_label("Hostname"), _label("hostname"), pl.lit(default_host)),
+            gpu=_label("gpu").cast(pl.Int64, strict=False),
+            gpu_uuid=_label("UUID"),
+            model_name=_label("modelName"),
+            pod=_label("pod"),
+            namespace=_label("namespace"),
+            container=_label("container"),
+            hpc_job=_label("hpc_job"),
+        )
+    )
+    parts = parts.with_columns(scraped_at=pl.coalesce(ts.cast(pl.Datetime("us", "UTC")), fallback)).join(
+        label_sets, on="labels", how="left", maintain_order="left"
     )
     checks = [
         (pl.col("value").is_null(), "bad_value", pl.format("value {} is not a number", "value_text")),

@@ -1,11 +1,16 @@
 -- GPU x UTC hour x allocation: the microseconds each job or deployment held the GPU (several can share an hour).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='hour_at') }}
+-- Built one UTC day of hours per query (dbt microbatch on hour_at). The pieces are read unfiltered by dbt
+-- (.render()) and selected by hour: hour 00 holds pieces of the previous day's last samples.
+{{ config(
+    materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
+    begin='2016-01-01', concurrent_batches=false
+) }}
+{%- set batch = model.batch if model.batch is defined and model.batch else none %}
 
 with pieces as (
-    select * from {{ ref('int_gpu_sample_pieces') }}
-    {%- if is_incremental() %}
-    -- incremental: the hours of the days int_gpu_sample_pieces rebuilt (see macros/reprocess_from.sql)
-    where hour_at >= {{ reprocess_from('hour_at', is_hour=true) }}
+    select * from {{ ref('int_gpu_sample_pieces').render() }}
+    {%- if batch %}
+    where hour_at >= '{{ batch.event_time_start }}'::timestamptz and hour_at < '{{ batch.event_time_end }}'::timestamptz
     {%- endif %}
 ),
 

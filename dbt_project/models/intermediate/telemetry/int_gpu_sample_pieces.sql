@@ -12,13 +12,20 @@
 --   idle_fragmented   free while a job that accepts this GPU family waits in the cluster's queue
 --   idle_hw_mismatch  free while jobs wait in the cluster's queue, but only for other GPU families
 --   idle_no_demand    free and nothing waits
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='sample_date') }}
+-- Built one UTC day per query (dbt microbatch on measured_at; the refresh names the days, see
+-- pipelines/defs/transform/assets.py): a day reads its own samples plus the next hour's, since its last samples
+-- cover time up to the next ones (never more than an hour).
+{{ config(
+    materialized='incremental', incremental_strategy='microbatch', event_time='measured_at', batch_size='day',
+    begin='2016-01-01', concurrent_batches=false
+) }}
+{%- set batch = model.batch if model.batch is defined and model.batch else none %}
 
 with samples as (
     select * from {{ ref('int_gpu_samples_unioned') }}
-    {%- if is_incremental() %}
-    -- incremental: the last day built and the new ones (see macros/reprocess_from.sql)
-    where measured_at >= {{ reprocess_from('sample_date') }}
+    {%- if batch %}
+    where measured_at >= '{{ batch.event_time_start }}'::timestamptz
+        and measured_at < '{{ batch.event_time_end }}'::timestamptz + interval 1 hour
     {%- endif %}
 ),
 
@@ -254,6 +261,9 @@ final as (
         capacity_state
     from pieces
     where piece_us > 0
+    {%- if batch %}
+        and measured_at < '{{ batch.event_time_end }}'::timestamptz
+    {%- endif %}
 )
 
 select * from final
