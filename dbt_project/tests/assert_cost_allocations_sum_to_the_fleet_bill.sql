@@ -15,5 +15,5 @@ allocated as (
 select *
 from bill
 full outer join allocated using (month_start)
-where abs(coalesce(bill.fleet_cost_usd, 0) - coalesce(allocated.idle_as_line, 0)) > 1e-6
-    or abs(coalesce(bill.fleet_cost_usd, 0) - coalesce(allocated.idle_shared, 0)) > 1e-6
+where not {{ close_to('coalesce(bill.fleet_cost_usd, 0)', 'coalesce(allocated.idle_as_line, 0)') }}
+    or not {{ close_to('coalesce(bill.fleet_cost_usd, 0)', 'coalesce(allocated.idle_shared, 0)') }}

@@ -24,5 +24,5 @@ allocated as (
 select *
 from origin
 full outer join allocated using (charge_date, host_id)
-where abs(coalesce(origin.gpu_hours, 0) - coalesce(allocated.gpu_hours, 0)) > 1e-6
-    or abs(coalesce(origin.cost_usd, 0) - coalesce(allocated.cost_usd, 0)) > 1e-6
+where not {{ close_to('coalesce(origin.gpu_hours, 0)', 'coalesce(allocated.gpu_hours, 0)') }}
+    or not {{ close_to('coalesce(origin.cost_usd, 0)', 'coalesce(allocated.cost_usd, 0)') }}

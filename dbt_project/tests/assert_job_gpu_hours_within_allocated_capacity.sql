@@ -17,4 +17,5 @@ capacity as (
 select *
 from training
 left join capacity using (usage_date)
-where training.training_gpu_hours > coalesce(capacity.capacity_gpu_hours, 0) + 1e-6
+where training.training_gpu_hours > coalesce(capacity.capacity_gpu_hours, 0)
+    and not {{ close_to('training.training_gpu_hours', 'coalesce(capacity.capacity_gpu_hours, 0)') }}

@@ -1,6 +1,6 @@
 -- One row per GPU sample and UTC hour it covers, classified into a capacity state.
--- A sample stands for the time until the next sample of the GPU, capped at telemetry_gap_factor x the GPU's
--- median gap that day (a longer silence is a gap: host down or exporter dead). An interval that crosses the
+-- A sample stands for the time until the next sample of the GPU, capped at telemetry_gap_factor x the host's
+-- median scrape gap that day (a longer silence is a gap: host down or exporter dead). An interval that crosses the
 -- hour is split, so every covered second lands in exactly one hour; it also stops at a maintenance window's
 -- start or end, so maintenance time is never counted in another state. Durations are integer microseconds.
 -- State of a covered piece, first match wins (judged at the sample's instant):
@@ -60,13 +60,6 @@ gaps as (
     from samples
 ),
 
-typical as (
-    select host_id, gpu_index, measured_at::date as sample_date, median(gap_us) as typical_gap_us
-    from gaps
-    where gap_us > 0
-    group by all
-),
-
 -- a sample never covers time across the start or end of a maintenance window: that time is down_planned
 boundaries as (
     select host_id, starts_at as boundary_at from maintenance
@@ -108,6 +101,22 @@ queue_state as (
 -- instants), each with an ASOF join (a merge on time) so the cost stays linear in the samples.
 instants as (
     select distinct host_id, measured_at from samples
+),
+
+-- the host's typical scrape gap that day: the median gap between its scrape instants (a GPU's samples share them;
+-- one value per host-day from 8x fewer rows than per GPU)
+typical as (
+    select host_id, measured_at::date as sample_date, median(gap_us) as typical_gap_us
+    from (
+        select
+            host_id,
+            measured_at,
+            epoch_us(lead(measured_at) over (partition by host_id order by measured_at)) - epoch_us(measured_at)
+                as gap_us
+        from instants
+    )
+    where gap_us > 0
+    group by all
 ),
 
 -- the inventory row in force at the instant (none if the host was not inventoried then)
@@ -192,7 +201,6 @@ placed as (
     from gaps
     left join typical
         on gaps.host_id = typical.host_id
-        and gaps.gpu_index = typical.gpu_index
         and gaps.measured_at::date = typical.sample_date
     left join instant_context
         on gaps.host_id = instant_context.host_id
