@@ -1,0 +1,98 @@
+"""The canonical columnar telemetry loader: DuckDB reads, checks and replaces a day of Parquet; every row is
+loaded or quarantined with a reason, and the counts reconcile."""
+
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.lib.columnar import replace_partition_columnar
+
+DAY = "2025-03-03"
+T0 = datetime(2025, 3, 3, 10, tzinfo=UTC)
+
+
+def sample(**overrides) -> dict:
+    row = {
+        "timestamp": T0,
+        "Hostname": "h1",
+        "gpu": 0,
+        "UUID": "GPU-1",
+        "modelName": "NVIDIA H100 80GB HBM3",
+        "hpc_job": "42",
+        "DCGM_FI_DEV_GPU_UTIL": 97.0,
+        "DCGM_FI_PROF_SM_ACTIVE": 0.8,
+        "DCGM_FI_DEV_FB_USED": 70000.0,
+        "DCGM_FI_DEV_POWER_USAGE": 650.0,
+        "DCGM_FI_DEV_GPU_TEMP": 70.0,
+    }
+    return row | overrides
+
+
+def land(landing, rows, name="part.parquet", schema=None):
+    folder = landing / "gpu_samples" / f"dt={DAY}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame(rows, schema=schema, infer_schema_length=None).write_parquet(folder / name)
+    return folder / name
+
+
+@pytest.fixture
+def con(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
+        c.execute("set TimeZone = 'UTC'")
+        yield c
+
+
+def test_good_and_bad_rows_are_loaded_or_quarantined_and_reconcile(tmp_path, con):
+    rows = [
+        sample(),
+        sample(gpu=1, DCGM_FI_DEV_GPU_UTIL=140.0),  # impossible utilisation
+        sample(gpu=2, DCGM_FI_DEV_GPU_TEMP=9223372036854775794.0),  # DCGM blank sentinel
+        sample(gpu=3, Hostname=None),
+        sample(gpu=4, timestamp=datetime(2025, 3, 9, tzinfo=UTC)),  # six days off its partition
+        sample(gpu=5, DCGM_FI_DEV_POWER_USAGE=float("nan")),
+    ]
+    path = land(tmp_path, rows)
+    summary = replace_partition_columnar(con, "gpu_samples", DAY, [path], tmp_path)
+    assert summary == {"files": 1, "rows_read": 6, "rows_loaded": 1, "rows_quarantined": 5}
+    reasons = dict(con.execute("select source_line, reason from raw.quarantine order by 1").fetchall())
+    assert reasons == {
+        2: "out_of_range",
+        3: "dcgm_blank_sentinel",
+        4: "missing_hostname",
+        5: "timestamp_outside_partition",
+        6: "non_finite_value",
+    }
+    # the rejected row is kept whole, for a human to read
+    raw_text = con.execute("select raw_text from raw.quarantine where source_line = 2").fetchall()[0][0]
+    assert '"gpu_util_pct":140.0' in raw_text
+    audit = con.execute("select rows_read, rows_loaded, rows_quarantined, status from raw.load_audit").fetchall()
+    assert audit == [(6, 1, 5, "partial")]
+    loaded = con.execute("select hostname, gpu, gpu_util_pct, fb_used_mib, source_file from raw.gpu_samples").fetchall()
+    assert loaded == [("h1", 0, 97.0, 70000.0, "gpu_samples/dt=2025-03-03/part.parquet")]
+
+
+def test_newer_label_names_epoch_ms_and_missing_fields_load(tmp_path, con):
+    """A newer exporter writes `hostname`; a Prometheus export gives epoch milliseconds; absent fields are NULL."""
+    ms = int(T0.timestamp() * 1000)
+    path = land(tmp_path, [{"timestamp": ms, "hostname": "h2", "gpu": 0, "DCGM_FI_DEV_GPU_UTIL": 5.0}])
+    replace_partition_columnar(con, "gpu_samples", DAY, [path], tmp_path)
+    row = con.execute("select measured_at, hostname, gpu_util_pct, sm_active from raw.gpu_samples").fetchall()
+    assert row == [(T0, "h2", 5.0, None)]
+
+
+def test_reloading_the_day_replaces_it(tmp_path, con):
+    path = land(tmp_path, [sample(), sample(gpu=1)])
+    replace_partition_columnar(con, "gpu_samples", DAY, [path], tmp_path)
+    path = land(tmp_path, [sample(gpu=2)])  # the day re-sent with different content
+    replace_partition_columnar(con, "gpu_samples", DAY, [path], tmp_path)
+    assert con.execute("select gpu from raw.gpu_samples").fetchall() == [(2,)]
+    assert con.execute("select count(*) from raw.load_audit").fetchall() == [(1,)]
+
+
+def test_a_day_without_files_still_has_its_table(tmp_path, con):
+    """A fleet that sends no columnar telemetry still gets an (empty) table for dbt to read."""
+    summary = replace_partition_columnar(con, "gpu_samples", DAY, [], tmp_path)
+    assert summary["rows_read"] == 0
+    assert con.execute("select count(*) from raw.gpu_samples").fetchall() == [(0,)]
