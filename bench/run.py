@@ -193,8 +193,10 @@ def run(plan: Plan, work: Path) -> dict:
 
     if plan.scale_only:  # a point of the scaling table: the per-scale figures only
         return finish(res)
-    tiny_landing, _ = fleet_at(work / "fleet-overhead", BenchFleet(gpus=plan.overhead_gpus, days=1, slice_minutes=0))
-    res["fixed_overhead_s"], _ = Workspace(work / "overhead", tiny_landing, plan).materialize(log="overhead")
+    if plan.overhead_gpus:
+        tiny = BenchFleet(gpus=plan.overhead_gpus, days=1, slice_minutes=0)
+        tiny_landing, _ = fleet_at(work / "fleet-overhead", tiny)
+        res["fixed_overhead_s"], _ = Workspace(work / "overhead", tiny_landing, plan).materialize(log="overhead")
 
     inc_cfg = BenchFleet(gpus=plan.incremental_gpus, days=plan.incremental_days + 1, slice_minutes=plan.slice_minutes)
     inc_landing, _ = fleet_at(work / f"fleet-{plan.incremental_gpus}x{inc_cfg.days}", inc_cfg)
@@ -203,6 +205,8 @@ def run(plan: Plan, work: Path) -> dict:
     history.materialize(inc_days[:-1], log="history")
     res["incremental_day_s"], rss = history.materialize(inc_days[-1:], log="incremental")
     res["one_day_build_s"], _ = Workspace(work / "one-day", inc_landing, plan).materialize(inc_days[:1], log="one-day")
+    if not plan.overhead_gpus:  # the smoke run's fleets are tiny already: its 1-day build is the overhead
+        res["fixed_overhead_s"] = res["one_day_build_s"]
     res["incremental_history_days"] = plan.incremental_days
     res["incremental_gpus"] = plan.incremental_gpus
     res["peak_rss_bytes"] = max(res["peak_rss_bytes"], rss)
@@ -271,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if a.smoke:
         # the main and the incremental fleet are the same: their warehouses must agree (tests/test_bench.py)
-        plan = Plan(gpus=24, days=3, incremental_gpus=24, incremental_days=2, slice_minutes=5)
+        plan = Plan(gpus=24, days=3, incremental_gpus=24, incremental_days=2, slice_minutes=5, overhead_gpus=0)
     else:
         plan = Plan(
             a.gpus,
