@@ -1,7 +1,7 @@
 """`make bench`: the warehouse at fleet scale, measured against a hand-written SQL floor and a pandas peer.
 
     python -m bench.run --gpus 10000 --days 7            # the default scale: 100.8 million GPU samples
-    python -m bench.run --smoke --out /tmp/bench.json    # the same code on a toy fleet (make test runs this)
+    python -m bench.run --smoke --out smoke.json           # the same code on a toy fleet (make test runs this)
 
 One run, on the same generated data: ingest throughput per raw format, the whole pipeline through Dagster and
 dbt, the floor, the peer, the cost of one more day on a warehouse holding a month, and the fixed overhead.
