@@ -25,7 +25,14 @@ import polars as pl
 from pipelines.lib.sim.config import SKUS, FleetConfig
 from pipelines.lib.sim.fleet import Host, Org
 from pipelines.lib.sim.formats import SACCT_FIELDS, dcgm_text, nvidia_smi_csv, sacct_rows
-from pipelines.lib.sim.generate import Landing, _csv, _write_inventory, _write_maintenance
+from pipelines.lib.sim.generate import (
+    DEPLOYMENT_COLUMNS,
+    HOURLY_COLUMNS,
+    Landing,
+    _csv,
+    _write_inventory,
+    _write_maintenance,
+)
 
 GPUS_PER_HOST = 8
 MIX = (("H100", 0.55), ("A100", 0.30), ("L4", 0.15))  # share of hosts per GPU model; L4 hosts serve
@@ -354,17 +361,6 @@ def _write_serving(cfg: BenchFleet, out: Landing, p: Plan) -> None:
         ]
         for i, h in enumerate(serving)
     ]
-    header = [
-        "deployment_id",
-        "model_name",
-        "model_version",
-        "cluster",
-        "host",
-        "gpu_indices",
-        "started_at",
-        "ended_at",
-        "team",
-    ]
     hours = np.arange(cfg.days * 24)
     rng = np.random.default_rng([cfg.seed, 99])
     base = np.where(np.arange(len(serving)) % 10 == 0, 0.01, rng.lognormal(3, 1, len(serving)))
@@ -384,20 +380,10 @@ def _write_serving(cfg: BenchFleet, out: Landing, p: Plan) -> None:
         latency_p50_ms=pl.lit(180.0),
         latency_p99_ms=pl.lit(900.0),
     )
-    columns = [
-        "hour_start",
-        "model_name",
-        "model_version",
-        "requests",
-        "input_tokens",
-        "output_tokens",
-        "latency_p50_ms",
-        "latency_p99_ms",
-    ]
     for day in range(cfg.days):
-        out.write("serving_deployments", day, "deployments.csv", _csv(header, deps))
-        rows = traffic.filter(pl.col("hour") // 24 == day).select(columns).rows()
-        out.write("inference_hourly", day, "hourly.csv", _csv(columns, rows))
+        out.write("serving_deployments", day, "deployments.csv", _csv(DEPLOYMENT_COLUMNS, deps))
+        rows = traffic.filter(pl.col("hour") // 24 == day).select(HOURLY_COLUMNS).rows()
+        out.write("inference_hourly", day, "hourly.csv", _csv(HOURLY_COLUMNS, rows))
         stage = (
             [
                 {

@@ -19,6 +19,27 @@ from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
 from .telemetry import host_samples, occupancy_by_gpu
 
+DEPLOYMENT_COLUMNS = [
+    "deployment_id",
+    "model_name",
+    "model_version",
+    "cluster",
+    "host",
+    "gpu_indices",
+    "started_at",
+    "ended_at",
+    "team",
+]
+HOURLY_COLUMNS = [
+    "hour_start",
+    "model_name",
+    "model_version",
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "latency_p50_ms",
+    "latency_p99_ms",
+]
 FAILURE_STATE = {
     "failed_infra": ("NODE_FAIL", "0:0"),
     "failed_user": ("FAILED", "1:0"),
@@ -455,17 +476,7 @@ def _write_registry(cfg, out: Landing, stage_events, deployments, org) -> None:
             day,
             "deployments.csv",
             _csv(
-                [
-                    "deployment_id",
-                    "model_name",
-                    "model_version",
-                    "cluster",
-                    "host",
-                    "gpu_indices",
-                    "started_at",
-                    "ended_at",
-                    "team",
-                ],
+                DEPLOYMENT_COLUMNS,
                 rows,
             ),
         )
@@ -513,16 +524,7 @@ def _write_traffic(cfg, out: Landing, deployments, rng) -> None:
             day,
             "hourly.csv",
             _csv(
-                [
-                    "hour_start",
-                    "model_name",
-                    "model_version",
-                    "requests",
-                    "input_tokens",
-                    "output_tokens",
-                    "latency_p50_ms",
-                    "latency_p99_ms",
-                ],
+                HOURLY_COLUMNS,
                 sorted(hourly.get(day, [])),
             ),
         )

@@ -19,14 +19,10 @@
     materialized='incremental', incremental_strategy='microbatch', event_time='measured_at', batch_size='day',
     begin='2016-01-01', concurrent_batches=false
 ) }}
-{%- set batch = model.batch if model.batch is defined and model.batch else none %}
 
 with samples as (
     select * from {{ ref('int_gpu_samples_unioned') }}
-    {%- if batch %}
-    where measured_at >= '{{ batch.event_time_start }}'::timestamptz
-        and measured_at < '{{ batch.event_time_end }}'::timestamptz + interval 1 hour
-    {%- endif %}
+    where {{ in_batch('measured_at', reach='1 hour') }}
 ),
 
 deployments as (
@@ -268,10 +264,7 @@ final as (
         allocation_source,
         capacity_state
     from pieces
-    where piece_us > 0
-    {%- if batch %}
-        and measured_at < '{{ batch.event_time_end }}'::timestamptz
-    {%- endif %}
+    where piece_us > 0 and {{ in_batch('measured_at') }}
 )
 
 select * from final

@@ -6,20 +6,15 @@
     materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
     begin='2016-01-01', concurrent_batches=false
 ) }}
-{%- set batch = model.batch if model.batch is defined and model.batch else none %}
 
 with pieces as (
     select * from {{ ref('int_gpu_sample_pieces').render() }}
-    {%- if batch %}
-    where hour_at >= '{{ batch.event_time_start }}'::timestamptz and hour_at < '{{ batch.event_time_end }}'::timestamptz
-    {%- endif %}
+    where {{ in_batch('hour_at') }}
 ),
 
 by_allocation as (
     select * from {{ ref('int_gpu_hours_by_allocation').render() }}
-    {%- if batch %}
-    where hour_at >= '{{ batch.event_time_start }}'::timestamptz and hour_at < '{{ batch.event_time_end }}'::timestamptz
-    {%- endif %}
+    where {{ in_batch('hour_at') }}
 ),
 
 main_allocation as (
