@@ -28,9 +28,8 @@ from bench.floor import run_floor
 from bench.measure import run_measured
 from bench.peer import pandas_daily_utilisation
 from pipelines.lib import settings
-from pipelines.lib.columnar import replace_partition_columnar
 from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import parse_file, replace_partition
+from pipelines.lib.warehouse import load_partition
 
 RESULTS = settings.ROOT / "bench" / "results"
 WORK = settings.ROOT / "data" / "bench"
@@ -105,17 +104,18 @@ def ingest_throughput(landing: Path, slices: Path, day: str, plan: Plan) -> dict
             str(Path(tmp) / "ingest.duckdb"), config={"threads": plan.threads, "memory_limit": plan.memory_limit}
         )
         con.execute("set TimeZone = 'UTC'")
-        files = sorted((landing / "gpu_samples" / f"dt={day}").glob("*.parquet"))
-        start = time.perf_counter()
-        summary = replace_partition_columnar(con, "gpu_samples", day, files, landing)
-        out["columnar"] = _rates(summary["rows_loaded"], sum(f.stat().st_size for f in files), start)
-        for table, per_sample in (("dcgm_samples", DCGM_FAMILIES), ("nvidia_smi_samples", 1)):
-            source = BY_TABLE[table]
-            files = sorted((slices / table / f"dt={day}").glob("*"))
+        for table, folder, per_sample in (
+            ("gpu_samples", landing, 1),
+            ("dcgm_samples", slices, DCGM_FAMILIES),
+            ("nvidia_smi_samples", slices, 1),
+        ):
+            files = sorted((folder / table / f"dt={day}").glob("*"))
             start = time.perf_counter()
-            summary = replace_partition(con, source, day, [parse_file(source, f) for f in files], slices)
-            out[table] = _rates(summary["rows_loaded"] / per_sample, sum(f.stat().st_size for f in files), start)
-            out[table]["lines_per_s"] = round(summary["rows_read"] / out[table]["seconds"])
+            summary = load_partition(con, BY_TABLE[table], day, files, folder)
+            name = "columnar" if table == "gpu_samples" else table
+            out[name] = _rates(summary["rows_loaded"] / per_sample, sum(f.stat().st_size for f in files), start)
+            # a row read: a Prometheus sample (one metric of one GPU) for dcgm text, a GPU sample otherwise
+            out[name]["rows_per_s"] = round(summary["rows_read"] / out[name]["seconds"])
         con.close()
     return out
 
@@ -234,7 +234,7 @@ def table(res: dict) -> str:
             (
                 f"ingest {fmt}",
                 f"{v['samples_per_s']:,} GPU samples/s, {v['bytes_per_s'] / 2**20:,.0f} MiB/s"
-                + (f", {v['lines_per_s']:,} lines/s" if "lines_per_s" in v else ""),
+                + f", {v['rows_per_s']:,} rows read/s",
             )
             for fmt, v in res["ingest"].items()
         ),

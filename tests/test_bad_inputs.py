@@ -9,7 +9,7 @@ import pytest
 from conftest import FIXTURES
 
 from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import parse_file, replace_partition
+from pipelines.lib.warehouse import load_partition
 
 DAY = "2025-03-03"
 TS = "1740960000000"  # 2025-03-03T00:00:00Z in ms
@@ -188,7 +188,7 @@ def test_bad_input_is_loaded_or_quarantined_and_reconciled(tmp_path, case):
     path.parent.mkdir(parents=True)
     path.write_bytes(case.content)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        summary = replace_partition(con, source, DAY, [parse_file(source, path)], landing)
+        summary = load_partition(con, source, DAY, [path], landing)
         assert summary["rows_loaded"] == case.loaded
         reasons = dict(con.execute("select reason, count(*) from raw.quarantine group by 1").fetchall())
         assert reasons == case.quarantined

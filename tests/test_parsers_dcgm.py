@@ -1,10 +1,12 @@
+import gzip
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 from conftest import FIXTURES
 
-from pipelines.lib.parsers.dcgm import parse_dcgm
+from pipelines.lib.parsers.dcgm import load_dcgm, parse_dcgm
 from pipelines.lib.sources import BY_TABLE
 
 AT = datetime(2024, 1, 1, tzinfo=UTC)
@@ -85,3 +87,35 @@ def test_invalid_utf8_is_quarantined_with_its_line(tmp_path):
     parsed = parse_dcgm(f)
     assert parsed.rows.height == 1
     assert parsed.rejects.select("source_line", "reason").rows() == [(2, "invalid_utf8")]
+
+
+def test_a_day_of_files_loads_in_one_statement_with_units_and_audit_per_file(tmp_path):
+    """Many files (one gzipped, one stating GPU_UTIL as a ratio) load together; each keeps its own unit, its line
+    numbers and its audit row, and the day reconciles file by file."""
+    folder = tmp_path / "dcgm_samples" / "dt=2025-03-03"
+    folder.mkdir(parents=True)
+    sample = 'DCGM_FI_DEV_GPU_UTIL{{gpu="{g}",UUID="GPU-{g}",Hostname="{h}"}} {v} 1740960000000\n'
+    (folder / "a.prom").write_text(
+        "# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).\n"
+        + sample.format(g=0, h="a", v=87)
+        + sample.format(g=1, h="a", v=187)  # impossible for a percentage
+    )
+    ratio = "# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in ratio).\n" + sample.format(g=0, h="b", v=0.5)
+    (folder / "b.prom.gz").write_bytes(gzip.compress((ratio + "\n" + sample.format(g=1, h="b", v=1.5)).encode()))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("set TimeZone = 'UTC'")
+        summary = load_dcgm(con, "dcgm_samples", "2025-03-03", sorted(folder.iterdir()), tmp_path)
+        assert summary == {"files": 2, "rows_read": 4, "rows_loaded": 2, "rows_quarantined": 2}
+        loaded = con.execute(
+            "select hostname, gpu, value, unit, source_line from raw.dcgm_samples order by 1"
+        ).fetchall()
+        assert loaded == [("a", 0, 87.0, "%", 2), ("b", 0, 0.5, "ratio", 2)]
+        rejected = con.execute("select source_file, source_line, reason from raw.quarantine order by 1").fetchall()
+        assert rejected == [
+            ("dcgm_samples/dt=2025-03-03/a.prom", 3, "out_of_range"),
+            ("dcgm_samples/dt=2025-03-03/b.prom.gz", 4, "out_of_range"),  # line 3 is blank, not a sample
+        ]
+        audit = con.execute(
+            "select source_file, rows_read, rows_loaded, status from raw.load_audit order by 1"
+        ).fetchall()
+        assert [a[1:] for a in audit] == [(2, 1, "partial"), (2, 1, "partial")]

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 
 from .parsers.dcgm import BLANK_FP64, BLANK_INT64_MIN
-from .warehouse import AUDIT_DDL, QUARANTINE_DDL, SKEW_TOLERANCE, file_sha256, relative
+from .sql_load import replace_partition_sql, source_file_expr, sql_literal
+from .warehouse import SKEW_TOLERANCE, relative
 
 # raw column <- candidate file columns, first present wins (labels were renamed across exporter versions)
 LABELS = {
@@ -98,85 +99,43 @@ def _reason(day: date) -> str:
     return "case " + " ".join(f"when {cond} then '{reason}'" for reason, cond in rules.items()) + " end"
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def replace_partition_columnar(
     con: duckdb.DuckDBPyConnection, table: str, partition_date: str, paths: list[Path], landing: Path
 ) -> dict:
     """Replace the day's rows of raw.<table>, its quarantine and audit, from the day's Parquet files, in one
-    transaction (a crash leaves the previous day intact)."""
+    transaction (a crash leaves the previous day intact). Parquet is cheap to re-read: the SELECT is a view."""
     day = date.fromisoformat(partition_date)
     files = [str(p) for p in paths]
-    names = {str(p): relative(p, landing) for p in paths}
-    # a view takes no parameters: paths go in as SQL string literals. source_file is relative() in SQL.
-    prefix = _literal(str(landing).rstrip("/") + "/")
-    source_file = (
-        f"case when starts_with(filename, {prefix}) then filename[length({prefix}) + 1:] "
-        "else parse_filename(filename) end"
+    scan = (
+        f"read_parquet([{', '.join(map(sql_literal, files))}], union_by_name = true, file_row_number = true, "
+        "filename = true)"
     )
-    listed = ", ".join(map(_literal, files))
-    scan = f"read_parquet([{listed}], union_by_name = true, file_row_number = true, filename = true)"
-    con.begin()
-    try:
-        con.execute("create schema if not exists raw")
-        con.execute(RAW_DDL.format(table=table))
-        con.execute(QUARANTINE_DDL)
-        con.execute(AUDIT_DDL)
-        for name in (table, "quarantine", "load_audit"):
-            key = "" if name == table else "table_name = $table and "
-            con.execute(
-                f"delete from raw.{name} where {key}partition_date = $day",
-                {"day": day} | ({"table": table} if key else {}),
-            )
-        audit = []
-        if files:
-            con.execute(
-                f"""create or replace temp view batch as
+    message = "case problem " + " ".join(f"when '{k}' then '{v}'" for k, v in MESSAGES.items()) + " end"
+
+    def batch_sql() -> str:
+        # raw_text: the row as read, under the raw table's column names (JSON only for the rejected rows)
+        return f"""select *, {message} as message,
+                case when problem is not null then to_json(checked) end as raw_text
+            from (
                 select *, ({_reason(day)}) as problem from (
-                    select {_select_list(con, files)}, file_row_number + 1 as source_line, {source_file} as source_file
+                    select {_select_list(con, files)}, file_row_number + 1 as source_line,
+                        {source_file_expr(landing)} as source_file
                     from {scan}
-                )"""
-            )
-            con.execute(
-                f"""insert into raw.{table} by name
-                select * exclude (problem), $day as partition_date
-                from batch where problem is null""",
-                {"day": day},
-            )
-            message = "case problem " + " ".join(f"when '{k}' then '{v}'" for k, v in MESSAGES.items()) + " end"
-            con.execute(
-                f"""insert into raw.quarantine by name
-                select $table as table_name, $day as partition_date, source_file, source_line,
-                    -- raw_text: the row as read, under the raw table's column names
-                    problem as reason, {message} as message, to_json(batch) as raw_text
-                from batch where problem is not null""",
-                {"table": table, "day": day},
-            )
-            counts = dict(con.execute("select file_name, num_rows from parquet_file_metadata(?)", [files]).fetchall())
-            rejected = dict(
-                con.execute(
-                    "select source_file, count(*) from raw.quarantine where table_name = ? and partition_date = ? "
-                    "group by all",
-                    [table, day],
-                ).fetchall()
-            )
-            now = datetime.now(UTC)
-            for p in paths:
-                read, bad = counts[str(p)], rejected.get(names[str(p)], 0)
-                status = "loaded" if not bad else ("rejected" if bad == read else "partial")
-                audit.append(
-                    (table, day, names[str(p)], p.stat().st_size, file_sha256(p), read, read - bad, bad, now, status)
                 )
-            con.executemany("insert into raw.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", audit)
-            con.execute("drop view batch")
-        loaded = con.execute(f"select count(*) from raw.{table} where partition_date = ?", [day]).fetchall()[0][0]
-        read, quarantined = sum(a[5] for a in audit), sum(a[7] for a in audit)
-        if read != loaded + quarantined:  # every row read is loaded or quarantined, or the day is not replaced
-            raise RuntimeError(f"raw.{table} {day}: read {read} != loaded {loaded} + quarantined {quarantined}")
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
-    return {"files": len(paths), "rows_read": read, "rows_loaded": loaded, "rows_quarantined": quarantined}
+            ) as checked"""
+
+    def rows_read() -> dict[str, int]:
+        counts = con.execute("select file_name, num_rows from parquet_file_metadata(?)", [files]).fetchall()
+        return {relative(Path(f), landing): n for f, n in counts}
+
+    return replace_partition_sql(
+        con,
+        table,
+        partition_date,
+        paths,
+        landing,
+        raw_ddl=RAW_DDL.format(table=table),
+        batch_sql=batch_sql,
+        materialize=False,
+        rows_read=rows_read,
+    )

@@ -5,22 +5,23 @@ with the source name, the Dagster asset key."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
+from .columnar import replace_partition_columnar
 from .parsers.base import Parsed
-from .parsers.dcgm import parse_dcgm
+from .parsers.dcgm import file_context, load_dcgm, parse_dcgm
 from .parsers.nvidia_smi import parse_nvidia_smi
 from .parsers.sacct import parse_sacct
 from .parsers.tabular import parse_csv, parse_jsonl
 
 STR, INT, FLOAT, TS = pl.String, pl.Int64, pl.Float64, "ts"
-SCRAPE_TIME_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
+# (connection, table, day, paths, landing) -> summary: replaces the day in DuckDB without Python rows
+SqlLoader = Callable[[duckdb.DuckDBPyConnection, str, str, list[Path], Path], dict]
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,11 @@ class RawSource:
     source: str  # dbt source name = first part of the asset key
     table: str  # raw table, dbt source table, landing folder
     patterns: tuple[str, ...]
-    parse: Callable[[Path], Parsed] | None  # None: a columnar source DuckDB loads itself (pipelines.lib.columnar)
+    parse: Callable[[Path], Parsed] | None  # one file as frames; None for a source only DuckDB reads
     description: str
     # for measurements: the time column that must fall near the partition's day (clock skew, misfiled files)
     time_column: str | None = None
-
-    @property
-    def columnar(self) -> bool:
-        return self.parse is None
+    load: SqlLoader | None = None  # set: DuckDB reads and checks the day's files itself (fleet-scale sources)
 
     @property
     def key(self) -> list[str]:
@@ -43,10 +41,8 @@ class RawSource:
 
 
 def _dcgm(path: Path) -> Parsed:
-    # a single-scrape file without per-sample timestamps names its scrape time: <host>_20250303T120000Z.prom
-    m = SCRAPE_TIME_IN_NAME.search(path.name)
-    at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if m else None
-    return parse_dcgm(path, scraped_at=at, default_host=path.name.split("_")[0].split(".")[0])
+    scraped_at, host = file_context(path)
+    return parse_dcgm(path, scraped_at=scraped_at, default_host=host)
 
 
 def _csv(columns: dict, optional: set[str] = frozenset()) -> Callable[[Path], Parsed]:
@@ -65,6 +61,7 @@ SOURCES = [
         _dcgm,
         "dcgm-exporter Prometheus text, one row per sample line (metric, value, labels).",
         "scraped_at",
+        load_dcgm,
     ),
     RawSource(
         "gpu_telemetry",
@@ -82,6 +79,7 @@ SOURCES = [
         "Canonical columnar telemetry (Parquet: one row per GPU per sample, one column per DCGM field), as a "
         "Prometheus export or a telemetry lake hands it over; loaded by DuckDB without Python rows.",
         "measured_at",
+        replace_partition_columnar,
     ),
     RawSource(
         "inventory",

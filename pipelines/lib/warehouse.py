@@ -8,12 +8,15 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from .parsers.base import REJECT_SCHEMA, Parsed
-from .sources import RawSource
+
+if TYPE_CHECKING:  # sources imports the SQL loaders, which build on this module
+    from .sources import RawSource
 
 QUARANTINE_DDL = """
 create table if not exists raw.quarantine (
@@ -66,6 +69,15 @@ def loaded_fingerprints(con: duckdb.DuckDBPyConnection, table: str, partition_da
 def parse_file(source: RawSource, path: Path) -> LoadedFile:
     data = path.read_bytes()
     return LoadedFile(path, source.parse(path), len(data), hashlib.sha256(data).hexdigest())
+
+
+def load_partition(
+    con: duckdb.DuckDBPyConnection, source: RawSource, partition_date: str, paths: list[Path], landing: Path
+) -> dict:
+    """Replace one day of raw.<table> from its files: in DuckDB for a source it reads itself, else parsed here."""
+    if source.load:
+        return source.load(con, source.table, partition_date, paths, landing)
+    return replace_partition(con, source, partition_date, [parse_file(source, p) for p in paths], landing)
 
 
 def replace_partition(

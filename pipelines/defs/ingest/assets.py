@@ -6,14 +6,12 @@ its own, exactly as a run of that day alone would."""
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.automation.partitions import daily
 from pipelines.defs.resources import LandingArea
-from pipelines.lib.columnar import replace_partition_columnar
 from pipelines.lib.sources import SOURCES, RawSource, landing_files
-from pipelines.lib.warehouse import file_sha256, loaded_fingerprints, parse_file, relative, replace_partition
+from pipelines.lib.warehouse import file_sha256, load_partition, loaded_fingerprints, relative
 
 SUMMED = ("files", "rows_read", "rows_loaded", "rows_quarantined")
 
@@ -26,24 +24,12 @@ def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
         # the same files, byte for byte: loading them again would change nothing
         context.log.info(f"{day}: {len(paths)} file(s) unchanged since the last load of raw.{source.table}")
         return {"files": len(paths), "unchanged": True}
-    if source.columnar:
-        summary = replace_partition_columnar(con, source.table, day, paths, root)
-        rejected = con.execute(
-            "select source_file, reason, count(*), min(source_line), any_value(message) from raw.quarantine "
-            "where table_name = ? and partition_date = ? group by all order by all",
-            [source.table, day],
-        ).fetchall()
-    else:
-        files = [parse_file(source, p) for p in paths]
-        summary = replace_partition(con, source, day, files, root)
-        rejected = [
-            (f.path, *row)
-            for f in files
-            for row in f.parsed.rejects.group_by("reason")
-            .agg(pl.len(), pl.col("source_line").first(), pl.col("message").first())
-            .sort("reason")
-            .iter_rows()
-        ]
+    summary = load_partition(con, source, day, paths, root)
+    rejected = con.execute(
+        "select source_file, reason, count(*), min(source_line), any_value(message) from raw.quarantine "
+        "where table_name = ? and partition_date = ? group by all order by all",
+        [source.table, day],
+    ).fetchall()
     by_reason: dict[str, int] = {}
     for path, reason, n, line, message in rejected:
         context.log.warning(

@@ -1,16 +1,28 @@
 """dcgm-exporter output: the Prometheus text exposition format, as `curl host:9400/metrics` or a federated dump
 returns it. Labels differ across exporter versions (`Hostname` vs `hostname`, optional pod/namespace/container
 and hpc_job); samples may carry their own millisecond timestamp, otherwise the scrape time of the file is used.
-Values stay in the unit the exporter used (GPU_UTIL %, PROF_* ratio, FB MiB, POWER W); staging converts."""
+Values stay in the unit the exporter used (GPU_UTIL %, PROF_* ratio, FB MiB, POWER W); staging converts.
+
+DuckDB parses a whole day of files in one statement (a fleet-day of text never becomes Python objects): each line
+is cut at its first `{` and last `}` with string functions, only the short tail (value, timestamp) goes through a
+regular expression, and each distinct label set is read once. Every sample line is loaded or quarantined with a
+reason; comments and blank lines are not samples."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import gzip
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
-from .base import Parsed, no_rejects, read_lines, rejects, split_bad_encoding
+from ..sql_load import replace_partition_sql, sql_literal
+from ..warehouse import SKEW_TOLERANCE, relative
+from .base import REJECT_SCHEMA, Parsed
 
 SCHEMA = {
     "source_line": pl.Int64,
@@ -27,120 +39,255 @@ SCHEMA = {
     "container": pl.String,
     "hpc_job": pl.String,
 }
-SAMPLE = r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?[ \t]+(\S+)(?:[ \t]+(-?\d+))?[ \t]*$"
+RAW_DDL = """create table if not exists raw.{table} (
+    source_line bigint, metric varchar, value double, unit varchar, scraped_at timestamptz, hostname varchar,
+    gpu bigint, gpu_uuid varchar, model_name varchar, pod varchar, namespace varchar, container varchar,
+    hpc_job varchar, partition_date date, source_file varchar)"""
+METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+# what follows the labels (or, without labels, the whole line): [name] value [timestamp]
+TAIL = r"^(" + METRIC_NAME + r")?[ \t]+(\S+)(?:[ \t]+(-?\d+))?[ \t]*$"
+HELP_UNIT = r"^#\s*HELP\s+(\S+)\s.*\(in ([^)]+)\)"
 # DCGM reports "no value" with sentinels near the top of int64 / at 2^47 for doubles (dcgm_structs.h *_BLANK)
 BLANK_INT64_MIN = 9223372036854775792.0
 BLANK_FP64 = 140737488355328.0
-
-
-HELP_UNIT = r"^#\s*HELP\s+(\S+)\s.*\(in ([^)]+)\)"
-# readings that cannot be: (metric pattern, unit it applies to or None for any, low, high)
-PERCENT_METRICS = r"^DCGM_FI_DEV_(GPU|MEM_COPY|ENC|DEC)_UTIL$"
+# readings that cannot be, first matching rule wins: (metric condition, unit it applies to or None, low, high)
+PERCENT_METRICS = (
+    "metric in ('DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_MEM_COPY_UTIL', 'DCGM_FI_DEV_ENC_UTIL', 'DCGM_FI_DEV_DEC_UTIL')"
+)
 RANGES = [
     (PERCENT_METRICS, "ratio", 0.0, 1.0),
     (PERCENT_METRICS, None, 0.0, 100.0),
-    (r"^DCGM_FI_PROF_", None, 0.0, 1.0),  # ratios, although their HELP text says "(in %)"
-    (r"^DCGM_FI_DEV_(POWER_USAGE|FB_USED|FB_FREE|FB_TOTAL)$", None, 0.0, float("inf")),
-    (r"^DCGM_FI_DEV_(GPU|MEMORY)_TEMP$", None, -40.0, 150.0),
+    ("starts_with(metric, 'DCGM_FI_PROF_')", None, 0.0, 1.0),  # ratios, although their HELP text says "(in %)"
+    (
+        "metric in ('DCGM_FI_DEV_POWER_USAGE', 'DCGM_FI_DEV_FB_USED', 'DCGM_FI_DEV_FB_FREE', 'DCGM_FI_DEV_FB_TOTAL')",
+        None,
+        0.0,
+        None,
+    ),
+    ("metric in ('DCGM_FI_DEV_GPU_TEMP', 'DCGM_FI_DEV_MEMORY_TEMP')", None, -40.0, 150.0),
 ]
+LABELS = {
+    "gpu_uuid": "UUID",
+    "model_name": "modelName",
+    "pod": "pod",
+    "namespace": "namespace",
+    "container": "container",
+    "hpc_job": "hpc_job",
+}
+# a single-scrape file without per-sample timestamps names its scrape time: <host>_20250303T120000Z.prom
+SCRAPE_TIME_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
 
 
-def _out_of_range() -> pl.Expr:
-    """First matching rule wins; a rule with a unit applies only to samples the HELP line gave that unit."""
-    expr = pl.lit(False)
-    for pattern, unit, low, high in reversed(RANGES):
-        applies = pl.col("metric").str.contains(pattern)
-        if unit is not None:
-            applies = applies & (pl.col("unit") == unit)
-        expr = pl.when(applies).then(~pl.col("value").is_between(low, high)).otherwise(expr)
-    return expr
+@dataclass(frozen=True)
+class ScrapeFile:
+    readable: Path  # what DuckDB reads: the landed file, or a UTF-8 copy of it (gzip, bytes that are not UTF-8)
+    source_file: str
+    scraped_at: datetime | None  # for samples without their own timestamp
+    default_host: str | None  # for samples without a Hostname/hostname label
+    sanitized: bool  # bytes that were not UTF-8 were replaced by U+FFFD: those lines are quarantined
 
 
-def _label(name: str) -> pl.Expr:
-    return pl.col("labels").str.extract(r"(?:^|[,\s])" + name + r'="((?:[^"\\]|\\.)*)"', 1)
+def file_context(path: Path) -> tuple[datetime | None, str]:
+    """The scrape time and host a file's name gives: <host>[_<YYYYMMDDTHHMMSSZ>].prom."""
+    m = SCRAPE_TIME_IN_NAME.search(path.name)
+    at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if m else None
+    return at, path.name.split("_")[0].split(".")[0]
+
+
+def readable(path: Path, scratch: Path) -> tuple[Path, bool]:
+    """The file itself when DuckDB can read it as text; otherwise a decompressed, UTF-8 copy in `scratch`."""
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    try:
+        raw.decode("utf-8")
+        if path.suffix != ".gz":
+            return path, False
+        sanitized = False
+    except UnicodeDecodeError:
+        sanitized = True
+    copy = scratch / f"{len(list(scratch.iterdir()))}.prom"
+    copy.write_text(raw.decode("utf-8", errors="replace"), encoding="utf-8")
+    return copy, sanitized
+
+
+def _label(name: str) -> str:
+    """A label's value, NULL when the label set has no such label (an empty value stays '')."""
+    quoted = r"""(?:^|[,\s])""" + name + r"""=("(?:[^"\\]|\\.)*")"""
+    return f"nullif(regexp_extract(labels, {sql_literal(quoted)}, 1), '')[2:-2]"
+
+
+def _out_of_range() -> str:
+    cases = []
+    for condition, unit, low, high in RANGES:
+        applies = condition + (f" and unit = '{unit}'" if unit else "")
+        broken = f"value < {low}" + (f" or value > {high}" if high is not None else "")
+        cases.append(f"when {applies} then ({broken})")
+    return "case " + " ".join(cases) + " else false end"
+
+
+def _problem(day: date | None) -> tuple[str, str]:
+    """The first rule a line breaks (reason code, NULL when it loads) and its message, as SQL."""
+    rules = [
+        ("invalid_utf8", "sanitized and contains(text, '\ufffd')", "'line holds bytes that are not UTF-8'"),
+        ("unparseable_line", "not parsed", "'not a Prometheus text sample line'"),
+        ("bad_value", "value is null", "format('value {} is not a number', value_text)"),
+        ("non_finite_value", "not isfinite(value)", "format('value {} is not finite', value_text)"),
+        (
+            "dcgm_blank_sentinel",
+            f"value >= {BLANK_INT64_MIN} or value = {BLANK_FP64}",
+            "format('value {} is a DCGM blank sentinel (no reading)', value_text)",
+        ),
+        ("out_of_range", _out_of_range(), "format('{} = {} is outside the possible range', metric, value_text)"),
+        ("missing_timestamp", "scraped_at is null", "'sample has no timestamp and the file no scrape time'"),
+        ("missing_hostname", "hostname is null", "'no Hostname/hostname label and no host for the file'"),
+        ("missing_gpu", "gpu is null and gpu_uuid is null", "'no gpu or UUID label'"),
+    ]
+    if day is not None:  # measurements far from their partition's day: a skewed clock, a misfiled file
+        lo = datetime.combine(day, time.min, UTC) - SKEW_TOLERANCE
+        hi = lo + timedelta(days=1) + 2 * SKEW_TOLERANCE
+        rules.append(
+            (
+                "timestamp_outside_partition",
+                f"scraped_at < '{lo.isoformat()}' or scraped_at >= '{hi.isoformat()}'",
+                f"format('scraped_at {{}} is more than a day outside partition {day}', scraped_at)",
+            )
+        )
+    problem = "case " + " ".join(f"when {cond} then '{code}'" for code, cond, _ in rules) + " end"
+    message = "case problem " + " ".join(f"when '{code}' then {msg}" for code, _, msg in rules) + " end"
+    return problem, message
+
+
+def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1) -> str:
+    """One row per sample line of `files`: the raw columns, source_file/source_line, problem, message, raw_text."""
+    inputs = ", ".join(
+        f"({sql_literal(str(f.readable))}, {sql_literal(f.source_file)}, "
+        f"{sql_literal(f.scraped_at.isoformat()) + '::timestamptz' if f.scraped_at else 'null::timestamptz'}, "
+        f"{sql_literal(f.default_host) if f.default_host else 'null'}, {str(f.sanitized).lower()})"
+        for f in files
+    )
+    # one scan per thread: a scan of many small files is not split across threads, a union of scans is
+    groups = [files[i::threads] for i in range(min(threads, len(files)))]
+    scans = " union all ".join(
+        "select filename, unnest(lines) as line, generate_subscripts(lines, 1) as source_line from ("
+        "select filename, string_split(content, chr(10)) as lines from read_text(["
+        + ", ".join(sql_literal(str(f.readable)) for f in group)
+        + "]))"
+        for group in groups
+    )
+    problem, message = _problem(day)
+    label_columns = ", ".join(f"{_label(name)} as {column}" for column, name in LABELS.items())
+    return f"""
+    with inputs(filename, source_file, file_scraped_at, default_host, sanitized) as (values {inputs}),
+    numbered as not materialized (  -- streamed, not kept: the units and the samples each read the files
+        select filename, source_line,
+            case when ends_with(line, chr(13)) then substring(line, 1, length(line) - 1) else line end as text
+        from ({scans})
+    ),
+    units as (  -- the unit each metric's HELP line states, per file ("(in %)", "(in MiB)")
+        select filename, h.metric, arg_max(h.unit, source_line) as unit
+        from (
+            select filename, source_line, regexp_extract(text, {sql_literal(HELP_UNIT)}, ['metric', 'unit']) as h
+            from numbered where starts_with(text, '#')
+        )
+        where h.metric <> '' group by all
+    ),
+    samples as (
+        select *, instr(text, '{{') as open_at,
+            case when open_at > 0 then length(text) + 1 - instr(reverse(text), '}}') end as close_at
+        from numbered
+        -- not a blank line or a comment; only a line that starts with whitespace needs trimming to tell
+        where text <> '' and not starts_with(text, '#') and (
+            not (starts_with(text, ' ') or starts_with(text, chr(9)))
+            or not (trim(text, ' ' || chr(9)) = '' or starts_with(ltrim(text, ' ' || chr(9)), '#'))
+        )
+    ),
+    cut as (
+        select *,
+            case when open_at > 0 then substring(text, open_at + 1, close_at - open_at - 1) else '' end as labels,
+            case when open_at > 0 then substring(text, close_at + 1) else text end as rest,
+            -- the usual tail, " <value> <timestamp>", is cut at its spaces; anything else goes to the pattern
+            starts_with(rest, ' ') and not contains(rest, chr(9)) and not contains(rest, '  ') and open_at > 0
+                as plain,
+            case when not plain then regexp_extract(rest, {sql_literal(TAIL)}, ['name', 'value_text', 'ts_text'])
+            end as odd,
+            case when plain then split_part(rest, ' ', 2) else struct_extract(odd, 'value_text') end as value_text,
+            case when plain then split_part(rest, ' ', 3) else struct_extract(odd, 'ts_text') end as ts_text,
+            case when open_at > 0 then substring(text, 1, open_at - 1) else struct_extract(odd, 'name') end as metric,
+            case when plain then split_part(rest, ' ', 4) = ''
+                else struct_extract(odd, 'name') = '' or open_at = 0 end as tail_ok
+        from samples
+    ),
+    label_sets as (  -- a GPU repeats its label set on every metric line and every scrape: read each set once
+        select labels,
+            coalesce({_label("Hostname")}, {_label("hostname")}) as host_label,
+            try_cast({_label("gpu")} as bigint) as gpu,
+            {label_columns}
+        from (select distinct labels from cut)
+    ),
+    parsed as (
+        select cut.*, i.source_file, i.sanitized, l.* exclude (labels, host_label), u.unit,
+            try_cast(value_text as double) as value,
+            coalesce(host_label, default_host) as hostname,
+            coalesce(timezone('UTC', epoch_ms(try_cast(nullif(ts_text, '') as bigint))), file_scraped_at)
+                as scraped_at,
+            value_text <> '' and tail_ok and (ts_text = '' or try_cast(ts_text as bigint) is not null)
+                and regexp_full_match(metric, {sql_literal(METRIC_NAME)}) as parsed
+        from cut
+        join inputs as i using (filename)
+        left join label_sets as l using (labels)
+        left join units as u using (filename, metric)
+    ),
+    checked as (select *, {problem} as problem from parsed)
+    select source_file, source_line, metric, value, unit, scraped_at, hostname, gpu, gpu_uuid, model_name, pod,
+        namespace, container, hpc_job, problem, {message} as message,
+        case when problem is not null then text end as raw_text
+    from checked"""
+
+
+def scrape_files(paths: list[Path], landing: Path, scratch: Path) -> list[ScrapeFile]:
+    out = []
+    for p in paths:
+        scraped_at, host = file_context(p)
+        path, sanitized = readable(p, scratch)
+        out.append(ScrapeFile(path, relative(p, landing), scraped_at, host, sanitized))
+    return out
+
+
+def load_dcgm(
+    con: duckdb.DuckDBPyConnection, table: str, partition_date: str, paths: list[Path], landing: Path
+) -> dict:
+    """Replace the day of raw.<table> from the day's dcgm-exporter text files, in one transaction."""
+    threads, ordered = con.execute(
+        "select current_setting('threads'), current_setting('preserve_insertion_order')"
+    ).fetchall()[0]
+    # rows carry their file and line: their order in the table means nothing, and keeping it costs parallelism
+    con.execute("set preserve_insertion_order = false")
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            files = scrape_files(paths, landing, Path(scratch))
+            return replace_partition_sql(
+                con,
+                table,
+                partition_date,
+                paths,
+                landing,
+                raw_ddl=RAW_DDL.format(table=table),
+                batch_sql=lambda: batch_sql(files, date.fromisoformat(partition_date), int(threads)),
+                materialize=True,
+            )
+    finally:
+        con.execute(f"set preserve_insertion_order = {ordered}")
 
 
 def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str | None = None) -> Parsed:
-    lines = read_lines(path)
-    lines, bad_enc = split_bad_encoding(lines)
-    # units as the exporter states them in HELP ("(in %)", "(in MiB)"): newer exporters may change them
-    units = (
-        lines.select(pl.col("text").str.extract_groups(HELP_UNIT))
-        .unnest("text")
-        .rename({"1": "metric", "2": "unit"})
-        .drop_nulls()
-        .unique("metric", keep="last")
-    )
-    data = lines.filter(
-        ~pl.col("text").str.strip_chars().str.starts_with("#") & (pl.col("text").str.strip_chars() != "")
-    )
-    parts = data.with_columns(m=pl.col("text").str.extract_groups(SAMPLE)).unnest("m")
-    parts = parts.rename({"1": "metric", "2": "labels", "3": "value_text", "4": "ts_text"})
-    unparseable = parts.filter(pl.col("metric").is_null())
-    parts = (
-        parts.filter(pl.col("metric").is_not_null())
-        .with_columns(
-            value=pl.col("value_text").str.replace(r"^\+?Inf$", "inf").cast(pl.Float64, strict=False),
-            labels=pl.col("labels").fill_null(""),
-        )
-        .join(units, on="metric", how="left")
-    )
-    ts = pl.from_epoch(pl.col("ts_text").cast(pl.Int64), time_unit="ms").dt.replace_time_zone("UTC")
-    fallback = (
-        pl.lit(scraped_at, dtype=pl.Datetime("us", "UTC")) if scraped_at else pl.lit(None, pl.Datetime("us", "UTC"))
-    )
-    # a GPU repeats the same label set on every metric line and every scrape: read each distinct set once
-    label_sets = (
-        parts.select("labels")
-        .unique()
-        .with_columns(
-            hostname=pl.coalesce(_label("Hostname"), _label("hostname"), pl.lit(default_host)),
-            gpu=_label("gpu").cast(pl.Int64, strict=False),
-            gpu_uuid=_label("UUID"),
-            model_name=_label("modelName"),
-            pod=_label("pod"),
-            namespace=_label("namespace"),
-            container=_label("container"),
-            hpc_job=_label("hpc_job"),
-        )
-    )
-    parts = parts.with_columns(scraped_at=pl.coalesce(ts.cast(pl.Datetime("us", "UTC")), fallback)).join(
-        label_sets, on="labels", how="left", maintain_order="left"
-    )
-    checks = [
-        (pl.col("value").is_null(), "bad_value", pl.format("value {} is not a number", "value_text")),
-        (
-            pl.col("value").is_nan() | pl.col("value").is_infinite(),
-            "non_finite_value",
-            pl.format("value {} is not finite", "value_text"),
-        ),
-        (
-            (pl.col("value") >= BLANK_INT64_MIN) | (pl.col("value") == BLANK_FP64),
-            "dcgm_blank_sentinel",
-            pl.format("value {} is a DCGM blank sentinel (no reading)", "value_text"),
-        ),
-        (
-            _out_of_range(),
-            "out_of_range",
-            pl.format("{} = {} is outside the possible range", "metric", "value_text"),
-        ),
-        (
-            pl.col("scraped_at").is_null(),
-            "missing_timestamp",
-            pl.lit("sample has no timestamp and the file no scrape time"),
-        ),
-        (
-            pl.col("hostname").is_null(),
-            "missing_hostname",
-            pl.lit("no Hostname/hostname label and no host for the file"),
-        ),
-        (pl.col("gpu").is_null() & pl.col("gpu_uuid").is_null(), "missing_gpu", pl.lit("no gpu or UUID label")),
-    ]
-    out = [bad_enc, rejects(unparseable, "unparseable_line", "not a Prometheus text sample line")]
-    for cond, reason, message in checks:
-        hit = parts.filter(cond)
-        if hit.height:
-            out.append(rejects(hit, reason, message))
-            parts = parts.filter(~cond)
-    rows = parts.select(list(SCHEMA)).cast(SCHEMA)
-    return Parsed(rows, pl.concat(out) if out else no_rejects())
+    """One file's samples and rejects as frames (for a look at a file, and the parser's tests)."""
+    with tempfile.TemporaryDirectory() as scratch, duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        readable_path, sanitized = readable(path, Path(scratch))
+        sql = batch_sql([ScrapeFile(readable_path, path.name, scraped_at, default_host, sanitized)])
+        frame = con.sql(f"{sql} order by source_line").pl()
+    good = frame.filter(pl.col("problem").is_null())
+    bad = frame.filter(pl.col("problem").is_not_null())
+    rejects = bad.select("source_line", reason="problem", message="message", raw_text="raw_text").cast(REJECT_SCHEMA)
+    return Parsed(good.select(list(SCHEMA)).cast(SCHEMA), rejects)
