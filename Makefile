@@ -19,8 +19,8 @@ setup:  ## install the locked environment and parse the dbt project
 dbt-parse:
 	cd dbt_project && $(RUN) dbt parse --quiet --profiles-dir .
 
-demo: setup  ## simulate the default fleet, materialize every asset, publish data/warehouse.duckdb
-	$(RUN) python -m pipelines.cli demo $(SIM_ARGS)
+demo: setup  ## simulate the default fleet (or DATASET=<name>, a public trace), materialize, publish data/warehouse.duckdb
+	$(RUN) python -m pipelines.cli demo $(if $(DATASET),--dataset $(DATASET)) $(SIM_ARGS)
 
 test: setup  ## the whole test suite (lint, then pytest: parsers, ingest, simulator, definitions, end to end)
 	$(RUN) ruff check pipelines tests

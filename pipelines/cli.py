@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
 from pipelines.lib import settings
+from pipelines.lib.datasets import DATASETS, land
 from pipelines.lib.processes import process_alive
 from pipelines.lib.publish import open_published
 from pipelines.lib.sim.__main__ import main as simulate
@@ -85,20 +87,48 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         raise SystemExit(f"dbt build / publish failed; see the Dagster run {result.run_id}")
 
 
+def land_dataset(name: str, epoch: str | None = None) -> None:
+    """A fresh landing area and working warehouse for a public trace (apart from the simulator's), then its
+    account: every trace row written or rejected. The published warehouse is the usual one."""
+    root = settings.dataset_root(name)
+    os.environ["LANDING_DIR"] = str(root / "landing")
+    os.environ["WAREHOUSE_WORK_PATH"] = str(root / "build" / "warehouse.duckdb")
+    shutil.rmtree(root / "build", ignore_errors=True)  # a dataset is rebuilt whole: no rows of an earlier build
+    options = {"epoch": datetime.fromisoformat(epoch).replace(tzinfo=UTC)} if epoch else {}
+    account = land(name, settings.traces_dir(), settings.landing_dir(), **options)
+    for trace_file, a in account.items():
+        rejected = ", ".join(f"{n:,} {reason}" for reason, n in a["rejected"].items()) or "none"
+        print(f"{trace_file}: {a['read']:,} rows read, {a['written']:,} written, rejected: {rejected}", flush=True)
+
+
+class Shown:
+    """A summary figure: formatted as asked, or `n/a` when the data could not measure it (NULL)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return "n/a" if self.value is None else format(self.value, spec)
+
+
 def summary() -> str:
     """The headline of the published warehouse: rows of marts.rpt_fleet_summary, formatted (dbt owns the math)."""
     path = settings.published_db()
     with open_published(path) as con:
         result = con.execute("select * from marts.rpt_fleet_summary")
         row = dict(zip([d[0] for d in result.description], result.fetchall()[0], strict=True))
+        minutes = ("median_time_to_start_s", "median_time_to_recover_s")
+        row |= {k[:-2] + "_min": None if row[k] is None else row[k] / 60 for k in minutes}
         advice = con.execute(
             "select team, model_name, gpu_band, current_interval_s, optimal_interval_s, gpu_hours_saved_per_month "
             "from marts.rpt_checkpoint_interval_advice where gpu_hours_saved_per_month > 0 "
             "order by gpu_hours_saved_per_month desc limit 1"
         ).fetchall()
-    r = row
+    r = {k: Shown(v) for k, v in row.items()}
     lines = [
         f"warehouse: {path}  (open read-only: duckdb -readonly {path})",
+        f"coverage:  GPU telemetry {r['telemetry_coverage']}, jobs {r['jobs_coverage']}, "
+        f"traffic {r['traffic_coverage']} (n/a: not measured on this data; see marts.dim_dataset_coverage)",
         f"fleet:     {r['hosts']} hosts, {r['gpus']} GPUs, {r['days']} days "
         f"({r['window_start']:%Y-%m-%d} .. {r['window_end']:%Y-%m-%d})",
         f"capacity:  {r['capacity_gpu_hours']:,.0f} GPU-hours, ${r['capacity_cost_usd']:,.0f} at inventory rates "
@@ -107,8 +137,8 @@ def summary() -> str:
         f"unintended idle: {r['unintended_idle_ratio']:.1%}",
         f"ROI chain: lower-ROI {r['lower_roi_ratio']:.1%} of capacity, higher-ROI {r['higher_roi_ratio']:.1%}; "
         f"{r['models_trained']} models trained, {r['models_deployed']} deployed",
-        f"training:  ETT {r['ett_ratio']:.1%}; median time to start {r['median_time_to_start_s'] / 60:.1f} min, "
-        f"to recover {(r['median_time_to_recover_s'] or 0) / 60:.1f} min",
+        f"training:  ETT {r['ett_ratio']:.1%}; median time to start {r['median_time_to_start_min']:.1f} min, "
+        f"to recover {r['median_time_to_recover_min']:.1f} min",
         f"util:      {r['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while allocated; "
         f"energy {r['energy_mwh']:.2f} MWh",
         f"jobs:      {r['scheduler_jobs']} scheduler jobs, {r['failed_jobs']} failed, "
@@ -142,7 +172,9 @@ def quarantine_summary() -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="simulate a fleet, materialize every asset, publish, print a summary")
+    demo = sub.add_parser("demo", help="simulate a fleet (or load a public trace), materialize, publish, summarise")
+    demo.add_argument("--dataset", choices=sorted(DATASETS), help="build from this public trace, not the simulator")
+    demo.add_argument("--epoch", help="anchor of a trace's relative times (alibaba-gpu-2023), e.g. 2023-01-01")
     demo.add_argument("sim_args", nargs=argparse.REMAINDER, help="passed to the simulator (e.g. --days 5)")
     mat = sub.add_parser("materialize", help="ingest every landed day, build and publish")
     mat.add_argument("--day", action="append", dest="days", help="ingest only this day (YYYY-MM-DD); repeatable")
@@ -152,7 +184,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "quarantine":
         print(quarantine_summary())
         return
-    if args.command == "demo":
+    if args.command == "demo" and args.dataset:
+        land_dataset(args.dataset, args.epoch)
+    elif args.command == "demo":
         simulate(["--out", str(settings.landing_dir()), *args.sim_args])
     if args.command in ("demo", "materialize"):
         materialize_all(days=getattr(args, "days", None))

@@ -1,8 +1,9 @@
--- Every GPU-second of capacity is in exactly one state: per GPU-hour and in the daily rollup.
+-- Every GPU-second of capacity is in exactly one state, or unmeasured (data that does not cover the fleet):
+-- per GPU-hour and in the daily rollup.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_gpu_capacity_hourly'}}}) }}
 select 'hourly' as grain, count(*) as bad_rows
 from {{ ref('fct_gpu_capacity_hourly') }}
-where existing_s <> {% for state in capacity_states() %}{{ state }}_s{{ " + " if not loop.last }}{% endfor %}
+where existing_s <> {% for state in capacity_states() %}coalesce({{ state }}_s, 0) + {% endfor %}unmeasured_s
 having count(*) > 0
 union all
 select 'capacity_vs_inventory', count(*)

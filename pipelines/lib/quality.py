@@ -37,6 +37,8 @@ class Check:
     expectation: str  # class name in gx.expectations
     kwargs: dict
     description: str
+    # a check that holds only on data covering the whole fleet: judged only when this subject's coverage is full
+    needs_full: str | None = None
 
 
 def _volume() -> Check:
@@ -101,7 +103,7 @@ SUITES: dict[str, list[Check]] = {
     "hosts": [
         _volume(),
         _not_null("host"),
-        _in_set("pool", ["training", "inference"]),
+        _in_set("pool", ["training", "inference", "shared"]),  # shared: a cluster that mixes both (public traces)
         _between("gpu_count_plausible", "gpu_count", 0, 16),
         _between("rate_not_negative", "usd_per_gpu_hour", 0, None),
         Check(
@@ -134,13 +136,23 @@ SUITES: dict[str, list[Check]] = {
     "inference_hourly": [_between("requests_not_negative", "requests", 0, None)],
     "users": [_volume(), _not_null("user_name"), _not_null("team")],
     "team_headcount": [_between("headcount_not_negative", "headcount", 0, None)],
+    "dataset_coverage": [
+        _in_set("subject", ["inventory", "gpu_telemetry", "jobs", "traffic", "cost"]),
+        _in_set("coverage", ["full", "sample", "none"]),
+    ],
 }
 
 
 # the key marts: what must hold before a warehouse is published (dbt tests cover keys and invariants)
 MART_SUITES: dict[str, list[Check]] = {
     "fct_gpu_capacity_hourly": [
-        Check("has_rows", "ExpectTableRowCountToBeBetween", {"min_value": 1}, "the capacity mart is not empty"),
+        Check(
+            "has_rows",
+            "ExpectTableRowCountToBeBetween",
+            {"min_value": 1},
+            "the capacity mart is not empty (on data with GPU telemetry)",
+            needs_full="telemetry_coverage",
+        ),
         _between("existing_within_the_hour", "existing_s", 0, 3600),
         _between("allocated_active_within_the_hour", "allocated_active_s", 0, 3600),
     ],

@@ -98,7 +98,8 @@ SOURCES = [
                 "valid_from": TS,
                 "valid_to": TS,
             },
-            {"reservation", "valid_to", "region"},
+            # a CPU-only host has no GPU model; a trace may give no rate
+            {"reservation", "valid_to", "region", "gpu_model", "usd_per_gpu_hour"},
         ),
         "Host inventory snapshot (CMDB export): GPU model and count, pool, reservation, rate, validity.",
     ),
@@ -180,7 +181,7 @@ SOURCES = [
         ("*.csv", "*.csv.gz"),
         _csv(
             {"TIMESTAMP": TS, "Model": STR, "ContextTokens": INT, "GeneratedTokens": INT, "LatencyMs": FLOAT},
-            {"Model", "LatencyMs"},
+            {"Model", "LatencyMs", "ContextTokens", "GeneratedTokens"},
         ),
         "Per-request logs in the Azure LLM inference trace shape (+ model and latency when logged).",
         "TIMESTAMP",
@@ -217,6 +218,26 @@ SOURCES = [
         ("*.csv",),
         _csv({"team": STR, "month": STR, "headcount": INT}),
         "Developers per team per month (YYYY-MM).",
+    ),
+]
+SOURCES += [
+    RawSource(
+        "dataset",
+        "dataset_coverage",
+        ("*.csv",),
+        _csv({"dataset": STR, "subject": STR, "coverage": STR, "note": STR}, {"note"}),
+        "What a public trace covers, per subject (inventory, gpu_telemetry, jobs, traffic, cost): full, sample or "
+        "none. Absent for a production fleet, which is covered in full.",
+    ),
+    RawSource(
+        "dataset",
+        "adapter_rejects",
+        ("*.csv",),
+        _csv(
+            {"dataset": STR, "trace_file": STR, "trace_line": INT, "reason": STR, "message": STR, "raw_text": STR},
+            {"raw_text"},
+        ),
+        "Rows of a public trace its adapter could not represent in the warehouse, with the reason.",
     ),
 ]
 BY_TABLE = {s.table: s for s in SOURCES}

@@ -66,6 +66,14 @@ def loaded_fingerprints(con: duckdb.DuckDBPyConnection, table: str, partition_da
     return dict(rows)
 
 
+def raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?", [table]
+        ).fetchall()[0][0]
+    )
+
+
 def parse_file(source: RawSource, path: Path) -> LoadedFile:
     data = path.read_bytes()
     return LoadedFile(path, source.parse(path), len(data), hashlib.sha256(data).hexdigest())

@@ -1,4 +1,5 @@
--- UTC day x cluster x pool x GPU model: capacity, hours in each state, and time-weighted activity.
+-- UTC day x cluster x pool x GPU model: capacity, hours in each state, and time-weighted activity. The shares of
+-- capacity need data that covers the whole fleet (int_coverage): on a sampled trace they are NULL (not measured).
 with capacity as (
     select * from {{ ref('fct_gpu_capacity_hourly') }}
 ),
@@ -33,7 +34,10 @@ final as (
         {%- for state in capacity_states() %}
         sum({{ state }}_s) / 3600 as {{ state }}_gpu_hours,
         {%- endfor %}
-        (sum(allocated_active_s) + sum(allocated_idle_s)) / nullif(sum(existing_s), 0) as allocated_ratio,
+        sum(unmeasured_s) / 3600 as unmeasured_gpu_hours,
+        case when bool_and(telemetry_coverage = 'full' and jobs_coverage = 'full')
+            then (sum(allocated_active_s) + sum(allocated_idle_s)) / nullif(sum(existing_s), 0)
+        end as allocated_ratio,
         (sum(down_unplanned_s) + sum(idle_hw_mismatch_s) + sum(idle_fragmented_s) + sum(idle_no_demand_s))
             / nullif(sum(existing_s), 0) as unintended_idle_ratio,
         sum(gpu_util_ratio * observed_s) / nullif(sum(observed_s) filter (where gpu_util_ratio is not null), 0)
@@ -44,7 +48,9 @@ final as (
             / nullif(sum(observed_s) filter (where tensor_active_ratio is not null), 0) as tensor_active_ratio,
         sum(fb_used_bytes * observed_s) / nullif(sum(observed_s) filter (where fb_used_bytes is not null), 0)
             as fb_used_bytes,
-        sum(energy_wh) / 1000 as energy_kwh
+        sum(energy_wh) / 1000 as energy_kwh,
+        any_value(telemetry_coverage) as telemetry_coverage,
+        any_value(jobs_coverage) as jobs_coverage
     from joined
     group by all
 )

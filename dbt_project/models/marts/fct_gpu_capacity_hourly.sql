@@ -1,6 +1,9 @@
 -- GPU x UTC hour: every second the GPU existed in exactly one capacity state.
 -- Observed seconds carry the state of their sample (int_gpu_sample_pieces); seconds without telemetry are
 -- down_planned inside an announced maintenance window and down_unplanned outside one.
+-- On data that does not cover the fleet (a public trace: see int_coverage), what cannot be told is not guessed:
+-- without full telemetry, unobserved time outside maintenance is `unmeasured` (not down_unplanned); without
+-- every job, observed time held by no known job is `unmeasured` (not idle). Those states are then NULL.
 with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}
 ),
@@ -11,6 +14,10 @@ telemetry as (
 
 maintenance as (
     select * from {{ ref('stg_inventory__maintenance_windows') }}
+),
+
+coverage as (
+    select * from {{ ref('int_coverage') }}
 ),
 
 planned as (
@@ -50,6 +57,17 @@ states as (
         and spine.hour_at = planned.hour_at
 ),
 
+measured as (
+    select
+        states.*,
+        coverage.telemetry_coverage,
+        coverage.jobs_coverage,
+        coverage.telemetry_coverage = 'full' as downtime_known,
+        coverage.jobs_coverage = 'full' as idle_known
+    from states
+    cross join coverage
+),
+
 final as (
     select
         hour_at,
@@ -64,9 +82,21 @@ final as (
         {{ us_to_s('existing_us') }} as existing_s,
         {{ us_to_s('observed_us') }} as observed_s,
         {%- for state in capacity_states() %}
-        {{ us_to_s(state ~ '_us') }} as {{ state }}_s{{ "," if not loop.last }}
+        {%- if state == 'down_unplanned' %}
+        case when downtime_known then {{ us_to_s(state ~ '_us') }} end as {{ state }}_s,
+        {%- elif state.startswith('idle_') %}
+        case when idle_known then {{ us_to_s(state ~ '_us') }} end as {{ state }}_s,
+        {%- else %}
+        {{ us_to_s(state ~ '_us') }} as {{ state }}_s,
+        {%- endif %}
         {%- endfor %}
-    from states
+        {{ us_to_s(
+            '(case when downtime_known then 0 else down_unplanned_us end)'
+            ~ ' + (case when idle_known then 0 else idle_hw_mismatch_us + idle_fragmented_us + idle_no_demand_us end)'
+        ) }} as unmeasured_s,
+        telemetry_coverage,
+        jobs_coverage
+    from measured
 )
 
 select * from final

@@ -17,8 +17,9 @@ states as (
         date_trunc('month', hour_at)::date as month_start,
         sum(existing_s) / 3600 as capacity_gpu_hours,
         {%- for state in capacity_states() %}
-        sum({{ state }}_s) / 3600 as {{ state }}_gpu_hours{{ "," if not loop.last }}
+        sum({{ state }}_s) / 3600 as {{ state }}_gpu_hours,
         {%- endfor %}
+        sum(unmeasured_s) / 3600 as unmeasured_gpu_hours
     from capacity
     group by all
 ),

@@ -35,6 +35,10 @@ costs as (
     select * from {{ ref('fct_cost_allocation_monthly') }}
 ),
 
+coverage as (
+    select * from {{ ref('int_coverage') }}
+),
+
 fleet as (
     select
         count(distinct host_id) as hosts,
@@ -45,7 +49,8 @@ fleet as (
         sum(allocated_active_s + allocated_idle_s) / 3600 as allocated_gpu_hours,
         sum(down_planned_s + reserved_dr_s + reserved_push_s) / 3600 as intentional_idle_gpu_hours,
         sum(down_unplanned_s + idle_hw_mismatch_s + idle_fragmented_s + idle_no_demand_s) / 3600
-            as unintended_idle_gpu_hours
+            as unintended_idle_gpu_hours,
+        sum(unmeasured_s) / 3600 as unmeasured_gpu_hours
     from capacity
 ),
 
@@ -73,11 +78,19 @@ final as (
         activity.*,
         chain.*,
         date_diff('day', fleet.window_start, fleet.window_end) as days,
-        fleet.allocated_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as allocated_ratio,
-        fleet.intentional_idle_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as intentional_idle_ratio,
+        -- shares of capacity: only on data that covers the whole fleet (a sampled trace leaves them NULL)
+        case when coverage.fleet_covered then fleet.allocated_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) end
+            as allocated_ratio,
+        case when coverage.fleet_covered then fleet.intentional_idle_gpu_hours / nullif(fleet.capacity_gpu_hours, 0)
+        end as intentional_idle_ratio,
         fleet.unintended_idle_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as unintended_idle_ratio,
-        chain.lower_roi_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as lower_roi_ratio,
-        chain.higher_roi_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) as higher_roi_ratio,
+        case when coverage.fleet_covered then chain.lower_roi_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) end
+            as lower_roi_ratio,
+        case when coverage.fleet_covered then chain.higher_roi_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) end
+            as higher_roi_ratio,
+        coverage.telemetry_coverage,
+        coverage.jobs_coverage,
+        coverage.traffic_coverage,
         (select sum(productive_gpu_hours) / nullif(sum(training_gpu_hours), 0) from ett where scope = 'fleet')
             as ett_ratio,
         (select median(time_to_start_s) from training_runs) as median_time_to_start_s,
@@ -92,6 +105,9 @@ final as (
     from fleet
     cross join activity
     cross join chain
+    cross join (
+        select *, telemetry_coverage = 'full' and jobs_coverage = 'full' as fleet_covered from coverage
+    ) as coverage
 )
 
 select * from final

@@ -11,7 +11,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.automation.partitions import daily
 from pipelines.defs.resources import LandingArea
 from pipelines.lib.sources import SOURCES, RawSource, landing_files
-from pipelines.lib.warehouse import file_sha256, load_partition, loaded_fingerprints, relative
+from pipelines.lib.warehouse import file_sha256, load_partition, loaded_fingerprints, raw_table_exists, relative
 
 SUMMED = ("files", "rows_read", "rows_loaded", "rows_quarantined")
 
@@ -20,9 +20,10 @@ def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
     """Replace one day of raw.<table> from its landed files; a summary with the rejects by reason."""
     paths = landing_files(root, source, day)
     fingerprints = {relative(p, root): file_sha256(p) for p in paths}
-    if fingerprints and loaded_fingerprints(con, source.table, day) == fingerprints:
-        # the same files, byte for byte: loading them again would change nothing
-        context.log.info(f"{day}: {len(paths)} file(s) unchanged since the last load of raw.{source.table}")
+    loaded = loaded_fingerprints(con, source.table, day)
+    if loaded == fingerprints and (fingerprints or raw_table_exists(con, source.table)):
+        # the same files, byte for byte (or none, and none ever loaded): loading again would change nothing
+        context.log.debug(f"{day}: {len(paths)} file(s) unchanged since the last load of raw.{source.table}")
         return {"files": len(paths), "unchanged": True}
     summary = load_partition(con, source, day, paths, root)
     rejected = con.execute(

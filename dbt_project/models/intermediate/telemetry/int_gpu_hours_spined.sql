@@ -17,6 +17,8 @@ gpus as (
         unnest(range(hosts.gpu_count)) as gpu_index
     from hosts
     cross join telemetry_window
+    -- capacity is measured where there is telemetry: data without any has no capacity rows (not measured)
+    where telemetry_window.has_telemetry
 ),
 
 spine as (

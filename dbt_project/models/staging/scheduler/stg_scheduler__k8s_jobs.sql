@@ -21,7 +21,9 @@ extracted as (
         coalesce(list_sum(list_transform(
             json_extract_string(spec, '$.template.spec.containers[*].resources.limits."nvidia.com/gpu"'),
             lambda x: try_cast(x as double)
-        )), 0) as gpus,
+        )), 0) as whole_gpus,
+        -- GPU sharing (Alibaba's scheduler): a one-GPU pod that holds a share of it, in thousandths
+        try_cast(metadata ->> '$.annotations."alibabacloud.com/gpu-milli"' as double) as gpu_milli,
         try_cast(metadata ->> '$.creationTimestamp' as timestamptz) as submitted_at,
         try_cast(status ->> '$.startTime' as timestamptz) as started_at,
         try_cast(coalesce(status ->> '$.completionTime', status ->> '$.conditions[0].lastTransitionTime') as timestamptz)
@@ -39,7 +41,9 @@ extracted as (
 
 final as (
     select
-        * exclude (condition_type, condition_reason, active_pods, partition_date, source_file, source_line),
+        * exclude (condition_type, condition_reason, active_pods, partition_date, source_file, source_line, whole_gpus,
+            gpu_milli),
+        case when whole_gpus = 1 and gpu_milli between 0 and 1000 then gpu_milli / 1000 else whole_gpus end as gpus,
         case
             when condition_type = 'Complete' then 'COMPLETED'
             when condition_type = 'Failed' and condition_reason = 'Preempted' then 'PREEMPTED'

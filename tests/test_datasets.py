@@ -1,0 +1,204 @@
+"""Public-trace adapters, on the shipped trace files (`../shared/traces`, skipped only when that folder is absent):
+the figures the publishers state survive the trip into the landing area, every trace row is written or rejected
+with a reason, and what lands loads through the production loaders."""
+
+import json
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.lib.datasets import DATASETS, land
+from pipelines.lib.sources import BY_TABLE, landed_partitions, landing_files
+from pipelines.lib.warehouse import load_partition
+
+
+@pytest.fixture(scope="module")
+def landed(traces, tmp_path_factory):
+    """Each dataset landed once for the module: name -> (landing folder, account)."""
+    out = {}
+    for name in DATASETS:
+        landing = tmp_path_factory.mktemp(name)
+        out[name] = (landing, land(name, traces, landing))
+    return out
+
+
+def frames(landing, table: str) -> pl.DataFrame:
+    files = sorted((landing / table).glob("dt=*/*"))
+    read = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".jsonl": pl.read_ndjson}
+    return pl.concat([read[f.suffix](f, **({"infer_schema": False} if f.suffix == ".csv" else {})) for f in files])
+
+
+def load(landing, table: str, tmp_path) -> duckdb.DuckDBPyConnection:
+    """Every landed day of `table` through its production loader into a scratch warehouse."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("set TimeZone = 'UTC'")
+    source = BY_TABLE[table]
+    for day in landed_partitions(landing):
+        paths = landing_files(landing, source, day)
+        if paths:
+            load_partition(con, source, day, paths, landing)
+    return con
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_every_trace_row_is_written_or_rejected_with_a_reason(landed, name):
+    landing, account = landed[name]
+    assert account, "the adapter read no trace file"
+    for trace_file, a in account.items():
+        assert a["read"] > 0, trace_file
+        assert a["read"] == a["written"] + sum(a["rejected"].values()), trace_file
+    rejects = frames(landing, "adapter_rejects")
+    assert rejects.height == sum(sum(a["rejected"].values()) for a in account.values())
+    assert json.loads((landing / "_dataset.json").read_text())["traces"] == account
+    coverage = frames(landing, "dataset_coverage")
+    assert dict(coverage.select("subject", "coverage").iter_rows()) == {
+        s: level for s, (level, _) in DATASETS[name].coverage.items()
+    }
+
+
+def test_alibaba_gpu_2023_keeps_the_published_node_gpu_and_pod_counts(landed, tmp_path):
+    landing, account = landed["alibaba-gpu-2023"]
+    hosts = frames(landing, "hosts").with_columns(pl.col("gpu_count").cast(pl.Int64))
+    # the publisher's README: 1,523 nodes, 1,213 of them with GPUs, 6,212 GPUs
+    assert hosts.height == 1523
+    assert hosts.filter(pl.col("gpu_count") > 0).height == 1213
+    assert hosts["gpu_count"].sum() == 6212
+    assert hosts.filter(pl.col("gpu_count") == 0)["gpu_model"].null_count() == 310  # CPU-only nodes kept as such
+    con = load(landing, "k8s_jobs", tmp_path)
+    phases = dict(
+        con.execute(
+            "select coalesce(status ->> '$.conditions[0].type', case when status ->> '$.startTime' is null "
+            "then 'Pending' else 'Running' end), count(*) from raw.k8s_jobs group by 1"
+        ).fetchall()
+    )
+    assert phases == {"Running": 5193, "Failed": 1870, "Pending": 897, "Complete": 192}
+    shared = con.execute(
+        "select count(*) from raw.k8s_jobs where metadata ->> '$.annotations.\"alibabacloud.com/gpu-milli\"' "
+        "is not null"
+    ).fetchall()[0][0]
+    assert shared == 3078  # one-GPU pods holding a share of their GPU
+    assert con.execute("select count(*) from raw.quarantine").fetchall()[0][0] == 0
+
+
+def test_alibaba_times_are_anchored_at_the_epoch(traces, tmp_path):
+    land("alibaba-gpu-2023", traces, tmp_path, epoch=datetime(2024, 5, 1, tzinfo=UTC))
+    jobs = frames(tmp_path, "k8s_jobs")
+    created = jobs.select(pl.col("metadata").struct.field("creationTimestamp")).to_series()
+    assert created.min() == "2024-05-01T00:00:00Z"  # openb-pod-0000 is created at second 0
+    with pytest.raises(ValueError, match="takes no option epoch"):
+        land("azure-llm-2023", traces, tmp_path / "x", epoch=datetime(2024, 5, 1, tzinfo=UTC))
+
+
+def test_philly_2017_machines_jobs_and_missing_readings(landed, tmp_path):
+    landing, account = landed["philly-2017"]
+    hosts = frames(landing, "hosts").with_columns(pl.col("gpu_count").cast(pl.Int64))
+    assert hosts.height == 552 and hosts["gpu_count"].sum() == 2490  # the machine list's own figures
+    con = load(landing, "sacct_jobs", tmp_path)
+    assert con.execute("select count(*) from raw.sacct_jobs").fetchall()[0][0] == 5910
+    states = dict(con.execute("select state, count(*) from raw.sacct_jobs group by 1").fetchall())
+    assert set(states) == {"COMPLETED", "FAILED"}
+    # times are Pacific local time in the trace; 2017-10-07 01:13:30 PDT is 08:13:30 UTC
+    start = con.execute("select start from raw.sacct_jobs where job_id = 'application_1506638472019_14199'")
+    assert start.fetchall()[0][0] == "2017-10-07T08:13:30"
+    samples = frames(landing, "gpu_samples")
+    assert samples.filter(pl.col("DCGM_FI_DEV_GPU_UTIL") == -1).is_empty()  # the sentinel is never a reading
+    assert samples["DCGM_FI_DEV_GPU_UTIL"].null_count() > 0  # ... it is a missing one
+    util = account["philly/dre_gpu_util_windows_long.csv.gz"]
+    assert util["read"] == 562828  # the publisher's row count
+    assert set(util["rejected"]) == {"gpu_not_in_inventory"}
+    rejects = frames(landing, "adapter_rejects")
+    assert rejects.filter(pl.col("reason") == "gpu_not_in_inventory")["raw_text"].str.contains('"machine"').all()
+
+
+def test_azure_llm_2023_loads_every_request_under_its_service(landed, tmp_path):
+    landing, _ = landed["azure-llm-2023"]
+    con = load(landing, "inference_requests", tmp_path)
+    by_model = dict(con.execute("select model, count(*) from raw.inference_requests group by 1").fetchall())
+    assert by_model == {"code": 8819, "conversation": 19366}  # the files' row counts
+    assert con.execute("select count(*) from raw.quarantine").fetchall()[0][0] == 0
+
+
+def test_alibaba_genai_2026_attributes_every_request_to_a_model(landed, traces, tmp_path):
+    landing, account = landed["alibaba-genai-2026"]
+    con = load(landing, "inference_requests", tmp_path)
+    loaded, unattributed, models = con.execute(
+        "select count(*), count(*) filter (where model is null), count(distinct model) from raw.inference_requests"
+    ).fetchall()[0]
+    lora = account["alibaba/v2026_genai_lora_request_trace.csv.gz"]
+    assert lora["read"] == 26823 and loaded == lora["written"] == 26823 - lora["rejected"]["no_model"]
+    genai = traces / "alibaba"
+    versions = duckdb.sql(
+        f"select count(distinct checkpoint_model_version_id) from '{genai}/v2026_genai_lora_request_trace.csv.gz'"
+    ).fetchall()[0][0]
+    assert unattributed == 0 and models == versions
+    containers = duckdb.sql(
+        f"select count(distinct container_ip) from read_csv(['{genai}/v2026_genai_pod_gpu_duty_cycle_anon.csv.gz', "
+        f"'{genai}/v2026_genai_pod_gpu_memory_used_bytes_anon.csv.gz'], union_by_name = true)"
+    ).fetchall()[0][0]
+    samples = frames(landing, "gpu_samples")
+    assert samples["Hostname"].n_unique() == containers  # one stand-in host per serving container
+    assert frames(landing, "hosts").height == containers
+
+
+@pytest.fixture(scope="module")
+def trace_warehouses(project_env, instance, traces, tmp_path_factory):
+    """philly-2017 (sampled jobs, windowed telemetry) and alibaba-gpu-2023 (no telemetry) built and published
+    through the same Dagster jobs as `make demo DATASET=...`, each in its own folders."""
+    from pipelines.cli import materialize_all
+
+    published = {}
+    for name in ("philly-2017", "alibaba-gpu-2023"):
+        root = tmp_path_factory.mktemp(name)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("LANDING_DIR", str(root / "landing"))
+            mp.setenv("WAREHOUSE_WORK_PATH", str(root / "work" / "warehouse.duckdb"))
+            mp.setenv("WAREHOUSE_PATH", str(root / "published.duckdb"))
+            land(name, traces, root / "landing")
+            materialize_all(instance)
+        published[name] = root / "published.duckdb"
+    return published
+
+
+def query(path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_philly_warehouse_does_not_call_the_unseen_cluster_idle(trace_warehouses):
+    db = trace_warehouses["philly-2017"]
+    assert query(db, "select count(distinct host_id), sum(gpu_count) from staging.stg_inventory__hosts") == [
+        (552, 2490)
+    ]
+    coverage = dict(query(db, "select subject, coverage from marts.dim_dataset_coverage"))
+    assert coverage["gpu_telemetry"] == "sample" and coverage["jobs"] == "sample"
+    # unobserved GPU time is not down, and time no sampled job held is not idle: both are unmeasured
+    states = query(
+        db,
+        "select count(*) filter (where down_unplanned_s is not null or idle_no_demand_s is not null), "
+        "sum(unmeasured_s), sum(observed_s), sum(existing_s) from marts.fct_gpu_capacity_hourly",
+    )[0]
+    assert states[0] == 0 and states[1] > 0 and 0 < states[2] < states[3]
+    summary = query(
+        db, "select allocated_ratio, unintended_idle_ratio, allocated_gpu_util_ratio from marts.rpt_fleet_summary"
+    )[0]
+    assert summary[0] is None and summary[1] is None  # shares of capacity: not measured
+    assert 0 < summary[2] < 1  # utilisation where it was measured: around job starts
+    # every job ran for a non-negative time, on GPUs the inventory has
+    jobs = query(db, "select count(*), count(*) filter (where ended_at < started_at) from marts.fct_jobs")[0]
+    assert jobs == (5910, 0)
+
+
+def test_alibaba_warehouse_without_telemetry_reports_no_utilisation(trace_warehouses):
+    db = trace_warehouses["alibaba-gpu-2023"]
+    assert query(db, "select count(*) from marts.fct_gpu_capacity_hourly") == [(0,)]
+    summary = query(db, "select allocated_gpu_util_ratio, allocated_ratio, telemetry_coverage from marts.rpt_fleet_summary")
+    assert summary == [(None, None, "none")]  # NULL, never 0 %
+    jobs = query(
+        db,
+        "select count(*), count(*) filter (where final_state = 'pending'), min(gpus) filter (where gpus > 0) "
+        "from marts.fct_jobs where scheduler = 'kubernetes'",
+    )[0]
+    assert jobs[0] == 8152 and jobs[1] == 897  # every pod, the Pending ones as queued demand
+    assert 0 < jobs[2] < 1  # a share of one GPU
