@@ -136,6 +136,7 @@ SUITES: dict[str, list[Check]] = {
     "inference_hourly": [_between("requests_not_negative", "requests", 0, None)],
     "users": [_volume(), _not_null("user_name"), _not_null("team")],
     "team_headcount": [_between("headcount_not_negative", "headcount", 0, None)],
+    "adapter_rejects": [_not_null("reason"), _not_null("trace_file")],
     "dataset_coverage": [
         _in_set("subject", ["inventory", "gpu_telemetry", "jobs", "traffic", "cost"]),
         _in_set("coverage", ["full", "sample", "none"]),

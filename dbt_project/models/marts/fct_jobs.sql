@@ -131,6 +131,6 @@ measured as (
 )
 
 select
-    * exclude (window_start, window_end),
+    * exclude (window_start, window_end, has_telemetry),
     gpus * coalesce(wall_s, 0) / 3600 as gpu_hours
 from measured

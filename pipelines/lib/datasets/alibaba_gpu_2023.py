@@ -74,7 +74,7 @@ def _job(pod: dict, epoch: datetime) -> dict:
             "name": pod["name"],
             "namespace": CLUSTER,
             "creationTimestamp": _iso(epoch, pod["creation_time"]),
-            "labels": {"fleet.example.com/workload": pod["qos"]},
+            "labels": {"alibabacloud.com/qos": pod["qos"]},  # LS/BE/...: not a workload kind
             "annotations": annotations,
         },
         "spec": {"template": {"spec": template}},
