@@ -19,7 +19,7 @@ class DbtRunConfig(dg.Config):
 
 
 TELEMETRY = ("gpu_samples", "dcgm_samples", "nvidia_smi_samples")
-BUILT = "intermediate.int_gpu_sample_pieces"
+BUILT = "intermediate.int_gpu_samples_classified"
 
 
 def batch_window(con, config: DbtRunConfig) -> tuple[date, date]:
@@ -41,7 +41,7 @@ def batch_window(con, config: DbtRunConfig) -> tuple[date, date]:
     if config.reprocess_from:
         start = date.fromisoformat(config.reprocess_from)
     elif BUILT in tables and not config.full_refresh:
-        built = con.execute(f"select max(measured_at)::date from {BUILT}").fetchall()[0][0]
+        built = con.execute(f"select max(sample_day_at)::date from {BUILT}").fetchall()[0][0]
         start = built or start
     return start, max(lasts) + timedelta(days=2)
 

@@ -1,4 +1,6 @@
--- One row per GPU sample and UTC hour it covers, classified into a capacity state.
+-- GPU x UTC hour x allocation x capacity state: the time the GPU's samples covered, with time-weighted sums of
+-- the readings. Samples are turned into covered time and aggregated in one query, never stored one row per sample
+-- (a fleet-day is 14.4 million samples at 10,000 GPUs; the hour grain is ~60x fewer rows).
 -- A sample stands for the time until the next sample of the GPU, capped at telemetry_gap_factor x the host's
 -- median scrape gap that day (a longer silence is a gap: host down or exporter dead). An interval that crosses the
 -- hour is split, so every covered second lands in exactly one hour; it also stops at a maintenance window's
@@ -12,11 +14,12 @@
 --   idle_fragmented   free while a job that accepts this GPU family waits in the cluster's queue
 --   idle_hw_mismatch  free while jobs wait in the cluster's queue, but only for other GPU families
 --   idle_no_demand    free and nothing waits
--- Built one UTC day per query (dbt microbatch on measured_at; the refresh names the days, see
+-- Built one UTC day of samples per query (dbt microbatch on sample_day_at; the refresh names the days, see
 -- pipelines/defs/transform/assets.py): a day reads its own samples plus the next hour's, since its last samples
--- cover time up to the next ones (never more than an hour).
+-- cover time up to the next ones (never more than an hour). Its rows may therefore include hour 00 of the next
+-- day, which the next day's batch also has rows for: readers sum by hour.
 {{ config(
-    materialized='incremental', incremental_strategy='microbatch', event_time='measured_at', batch_size='day',
+    materialized='incremental', incremental_strategy='microbatch', event_time='sample_day_at', batch_size='day',
     begin='2016-01-01', concurrent_batches=false
 ) }}
 
@@ -246,25 +249,24 @@ final as (
         host_id,
         gpu_index,
         hour_at,
-        measured_at,
-        measured_at::date as sample_date,
-        piece_us,
-        gpu_uuid,
-        gpu_model,
-        source_format,
-        gpu_util_ratio,
-        sm_active_ratio,
-        tensor_active_ratio,
-        dram_active_ratio,
-        fb_used_bytes,
-        power_w,
-        gpu_temp_c,
-        xid_error,
-        allocation_id,
+        measured_at::date::timestamptz as sample_day_at,
         allocation_source,
-        capacity_state
+        allocation_id,
+        capacity_state,
+        any_value(gpu_uuid) as gpu_uuid,
+        any_value(gpu_model) as gpu_model,
+        any_value(source_format) as source_format,
+        sum(piece_us) as covered_us,
+        {%- for reading in telemetry_readings() %}
+        -- {{ reading }} x covered microseconds, and the microseconds that had a {{ reading }}
+        sum({{ reading }} * piece_us) as {{ reading }}_x_us,
+        coalesce(sum(piece_us) filter (where {{ reading }} is not null), 0) as {{ reading }}_us,
+        {%- endfor %}
+        max(gpu_temp_c) as max_gpu_temp_c,
+        max(xid_error) filter (where xid_error > 0) as xid_error
     from pieces
     where piece_us > 0 and {{ in_batch('measured_at') }}
+    group by host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state
 )
 
 select * from final
