@@ -23,7 +23,9 @@
     begin='2016-01-01', concurrent_batches=false
 ) }}
 
-with samples as (
+-- not materialized: the samples are read once for their time and once for their instants and identities;
+-- two scans of the raw tables cost less than holding a fleet-day of wide rows in memory to share
+with samples as not materialized (
     select * from {{ ref('int_gpu_samples_unioned') }}
     where {{ in_batch('measured_at', reach='1 hour') }}
 ),
@@ -142,6 +144,7 @@ instant_context as (
         skus.family as gpu_family,
         coalesce(instants.measured_at < maintenance.ends_at, false) as in_maintenance,
         epoch_us(boundaries.boundary_at) - epoch_us(instants.measured_at) as to_boundary_us,
+        typical.typical_gap_us,
         coalesce(
             instants.measured_at < queue_state.segment_until
             and (list_contains(queue_state.families_waiting, skus.family)
@@ -159,6 +162,9 @@ instant_context as (
         and instants.measured_at = instant_hosts.measured_at
     left join skus
         on instant_hosts.inventory_gpu_model = skus.gpu_model
+    left join typical
+        on instants.host_id = typical.host_id
+        and instants.measured_at::date = typical.sample_date
     asof left join maintenance
         on instants.host_id = maintenance.host_id
         and instants.measured_at >= maintenance.starts_at
@@ -180,8 +186,8 @@ placed as (
         gaps.*,
         instant_context.* exclude (host_id, measured_at, to_boundary_us),
         coalesce(least(
-            coalesce(gaps.gap_us, typical.typical_gap_us),
-            {{ var('telemetry_gap_factor') }} * typical.typical_gap_us,
+            coalesce(gaps.gap_us, instant_context.typical_gap_us),
+            {{ var('telemetry_gap_factor') }} * instant_context.typical_gap_us,
             3600e6,
             instant_context.to_boundary_us
         ), 0)::bigint as covered_us,
@@ -196,11 +202,8 @@ placed as (
             when gaps.hpc_job_id is not null then 'slurm'
             when gaps.pod_name is not null then 'kubernetes'
             when deployed_gpus.deployment_id is not null then 'serving'
-        end as allocation_source
+        end::enum('slurm', 'kubernetes', 'serving') as allocation_source
     from gaps
-    left join typical
-        on gaps.host_id = typical.host_id
-        and gaps.measured_at::date = typical.sample_date
     left join instant_context
         on gaps.host_id = instant_context.host_id
         and gaps.measured_at = instant_context.measured_at
@@ -224,7 +227,8 @@ classified as (
             when same_family_waiting then 'idle_fragmented'
             when other_family_waiting then 'idle_hw_mismatch'
             else 'idle_no_demand'
-        end as capacity_state,
+        -- an enum while aggregating: a fleet-day of small integers groups much faster than strings
+        end::enum('{{ capacity_states() | join("', '") }}') as capacity_state,
         date_trunc('hour', measured_at) as start_hour_at,
         epoch_us(date_trunc('hour', measured_at) + interval 1 hour) - epoch_us(measured_at) as left_in_hour_us
     from placed
@@ -244,7 +248,22 @@ pieces as (
     from split
 ),
 
-final as (
+-- what the GPU was in the hour (its identity and collector), read from the samples apart from their covered time:
+-- strings carried through the window and joins above and aggregated per row would cost more than this scan
+identities as (
+    select
+        host_id,
+        gpu_index,
+        date_trunc('hour', measured_at) as hour_at,
+        any_value(gpu_uuid) as gpu_uuid,
+        any_value(gpu_model) as gpu_model,
+        any_value(source_format) as source_format
+    from samples
+    where {{ in_batch('measured_at') }}
+    group by all
+),
+
+covered as (
     select
         host_id,
         gpu_index,
@@ -253,9 +272,6 @@ final as (
         allocation_source,
         allocation_id,
         capacity_state,
-        any_value(gpu_uuid) as gpu_uuid,
-        any_value(gpu_model) as gpu_model,
-        any_value(source_format) as source_format,
         sum(piece_us) as covered_us,
         {%- for reading in telemetry_readings() %}
         -- {{ reading }} x covered microseconds, and the microseconds that had a {{ reading }}
@@ -267,6 +283,27 @@ final as (
     from pieces
     where piece_us > 0 and {{ in_batch('measured_at') }}
     group by host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state
+),
+
+final as (
+    select
+        covered.host_id,
+        covered.gpu_index,
+        covered.hour_at,
+        covered.sample_day_at,
+        covered.allocation_source::varchar as allocation_source,
+        covered.allocation_id,
+        covered.capacity_state::varchar as capacity_state,
+        -- the previous day's last samples reach into hour 00, whose samples this batch may not have
+        identities.gpu_uuid,
+        identities.gpu_model,
+        identities.source_format,
+        covered.* exclude (host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state)
+    from covered
+    left join identities
+        on covered.host_id = identities.host_id
+        and covered.gpu_index = identities.gpu_index
+        and covered.hour_at = identities.hour_at
 )
 
 select * from final
