@@ -191,3 +191,27 @@ def test_alibaba_warehouse_without_telemetry_reports_no_utilisation(trace_wareho
     }
     rejects = query(db, "select count(*) from staging.stg_dataset__adapter_rejects")
     assert rejects == [(0,)]
+
+
+def test_alibaba_jobs_fit_the_cluster_they_ran_on(trace_warehouses):
+    """No negative durations, and at no instant do the pods running hold more GPUs than the cluster has (the
+    pod list names no node, so the cluster is the finest capacity a pod can be checked against)."""
+    db = trace_warehouses["alibaba-gpu-2023"]
+    assert query(db, "select count(*) from marts.fct_jobs where wait_s < 0 or wall_s < 0") == [(0,)]
+    peak, capacity = query(
+        db,
+        """
+        with changes as (
+            select started_at as at, gpus from marts.fct_jobs where scheduler = 'kubernetes' and started_at is not null
+            union all
+            select ended_at, -gpus from marts.fct_jobs
+            where scheduler = 'kubernetes' and started_at is not null and ended_at is not null
+        ),
+        -- at one instant, the pods that end free their GPUs before those that start take theirs
+        running as (select sum(gpus) over (order by at, gpus rows unbounded preceding) as gpus from changes)
+        select (select max(gpus) from running),
+            (select sum(gpu_count) from staging.stg_inventory__hosts where cluster = 'openb')
+        """,
+    )[0]
+    assert capacity == 6212
+    assert 0 < peak <= capacity
