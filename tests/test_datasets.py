@@ -202,13 +202,13 @@ def test_alibaba_jobs_fit_the_cluster_they_ran_on(trace_warehouses):
         db,
         """
         with changes as (
-            select started_at as at, gpus from marts.fct_jobs where scheduler = 'kubernetes' and started_at is not null
+            select started_at as changed_at, gpus from marts.fct_jobs where scheduler = 'kubernetes' and started_at is not null
             union all
             select ended_at, -gpus from marts.fct_jobs
             where scheduler = 'kubernetes' and started_at is not null and ended_at is not null
         ),
         -- at one instant, the pods that end free their GPUs before those that start take theirs
-        running as (select sum(gpus) over (order by at, gpus rows unbounded preceding) as gpus from changes)
+        running as (select sum(gpus) over (order by changed_at, gpus rows unbounded preceding) as gpus from changes)
         select (select max(gpus) from running),
             (select sum(gpu_count) from staging.stg_inventory__hosts where cluster = 'openb')
         """,
