@@ -202,7 +202,8 @@ def test_alibaba_jobs_fit_the_cluster_they_ran_on(trace_warehouses):
         db,
         """
         with changes as (
-            select started_at as changed_at, gpus from marts.fct_jobs where scheduler = 'kubernetes' and started_at is not null
+            select started_at as changed_at, gpus from marts.fct_jobs
+            where scheduler = 'kubernetes' and started_at is not null
             union all
             select ended_at, -gpus from marts.fct_jobs
             where scheduler = 'kubernetes' and started_at is not null and ended_at is not null
