@@ -20,11 +20,8 @@
 -- day, which the next day's batch also has rows for: readers sum by hour.
 {{ config(
     materialized='incremental', incremental_strategy='microbatch', event_time='sample_day_at', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false,
-    pre_hook="set asof_loop_join_threshold = 0"
+    begin='2016-01-01', concurrent_batches=false
 ) }}
-{#- DuckDB runs an ASOF join whose one side is small (a few maintenance windows) as a nested loop and an aggregate
-    over the other side's 1.8 million instants a fleet-day; the sort-merge ASOF join is ~8 s a fleet-day faster -#}
 
 -- not materialized: the samples are read once for their time and once for their instants and identities;
 -- two scans of the raw tables cost less than holding a fleet-day of wide rows in memory to share
