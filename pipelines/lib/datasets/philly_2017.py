@@ -1,6 +1,8 @@
 """philly-2017: Microsoft's Philly cluster (ATC'19), through the DRE sample of 5,910 multi-GPU jobs.
 
 - machine list -> host inventory (552 machines, 2,490 GPUs; the GPU model is not published, only its memory);
+  where jobs were placed on more GPUs of a machine than the list gives it (gpu7 of a "2-GPU" machine), the
+  machine has at least those: its count is raised to the placements' evidence;
 - DRE jobs -> Slurm accounting lines (`sacct -P`): virtual cluster as the account (team), hashed user, final
   placement as the node list; Pass/Failed -> COMPLETED/FAILED;
 - per-GPU utilisation windows (10 minutes before to 3 after each job's start) -> columnar GPU telemetry, labelled
@@ -26,7 +28,7 @@ ZONE = "America/Los_Angeles"
 STATES = {"Pass": "COMPLETED", "Failed": "FAILED"}
 
 COVERAGE = {
-    "inventory": ("full", "all 552 machines of the machine list"),
+    "inventory": ("full", "all 552 machines of the machine list, GPU counts raised to what job placements prove"),
     "gpu_telemetry": ("sample", "14 minutes around each sampled job's start, on that job's GPUs only"),
     "jobs": ("sample", "DRE sample: single-attempt Pass/Failed jobs of 2+ GPUs and 5+ minutes, not the job mix"),
     "traffic": ("none", "a training cluster: no serving"),
@@ -118,7 +120,7 @@ def _telemetry(out: DatasetLanding, machines: pl.DataFrame) -> pl.DataFrame:
         (
             pl.col("gpu").is_null() | (pl.col("gpu") >= pl.col("gpu_count")),
             "gpu_not_in_inventory",
-            "the GPU index is beyond the machine's GPU count in the machine list",
+            "the GPU index is beyond the machine's GPU count (the machine list's, or the GPUs jobs were placed on)",
         ),
         (
             pl.col("util").is_not_null() & ~pl.col("util").is_between(0, 100),
@@ -138,9 +140,33 @@ def _telemetry(out: DatasetLanding, machines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _placement(out: DatasetLanding, jobs: pl.DataFrame) -> pl.DataFrame:
+    placement = pl.read_csv(out.trace(PLACEMENT), infer_schema=False).with_row_index("trace_line", offset=1)
+    out.read(PLACEMENT, placement.height)
+    orphan = ~pl.col("jobid").is_in(jobs["jobid"].implode())
+    out.reject(PLACEMENT, placement.filter(orphan), "job_not_loaded", "the placement's job was rejected or is absent")
+    placement = placement.filter(~orphan)
+    out.written(PLACEMENT, placement.height)
+    return placement
+
+
+def _proven_gpu_counts(machines: pl.DataFrame, placement: pl.DataFrame) -> pl.DataFrame:
+    """The machine list says 2 GPUs for 321 machines, yet jobs ran on gpu0-gpu7 of 238 of them: a machine has at
+    least the GPUs jobs were placed on, so its count is the larger of the two (listed_gpu_count keeps the list's)."""
+    placed = placement.group_by(host="machine").agg(
+        placed=pl.col("gpu").str.strip_prefix("gpu").cast(pl.Int64, strict=False).max() + 1
+    )
+    return (
+        machines.join(placed, on="host", how="left")
+        .rename({"gpu_count": "listed_gpu_count"})
+        .with_columns(gpu_count=pl.max_horizontal("listed_gpu_count", pl.col("placed").fill_null(0)))
+    )
+
+
 def adapt(out: DatasetLanding) -> None:
-    machines = _machines(out)
     jobs = _jobs(out)
+    placement = _placement(out, jobs)
+    machines = _proven_gpu_counts(_machines(out), placement)
     first_day: date = jobs["submit"].min().date()
     out.write(
         "hosts",
@@ -161,13 +187,6 @@ def adapt(out: DatasetLanding) -> None:
         ),
     )
     out.written(MACHINES, machines.height)
-
-    placement = pl.read_csv(out.trace(PLACEMENT), infer_schema=False).with_row_index("trace_line", offset=1)
-    out.read(PLACEMENT, placement.height)
-    orphan = ~pl.col("jobid").is_in(jobs["jobid"].implode())
-    out.reject(PLACEMENT, placement.filter(orphan), "job_not_loaded", "the placement's job was rejected or is absent")
-    placement = placement.filter(~orphan)
-    out.written(PLACEMENT, placement.height)
     out.write("sacct_jobs", jobs["end"].max().date(), "philly.txt", _sacct(jobs, placement), fmt="sacct")
     out.written(JOBS, jobs.height)
     # the user's team: the virtual cluster they submitted most jobs to
