@@ -103,13 +103,18 @@ def _sacct(jobs: pl.DataFrame, placement: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _gpu_index(column: str) -> pl.Expr:
+    """`gpu3` -> 3, as the placement and utilisation files name a machine's GPUs."""
+    return pl.col(column).str.strip_prefix("gpu").cast(pl.Int64, strict=False)
+
+
 def _telemetry(out: DatasetLanding, machines: pl.DataFrame) -> pl.DataFrame:
     raw = pl.read_csv(out.trace(GPU_UTIL), infer_schema=False).with_row_index("trace_line", offset=1)
     out.read(GPU_UTIL, raw.height)
     value = pl.col("value").cast(pl.Float64, strict=False)
     samples = raw.with_columns(
         timestamp=_utc("ts_minute"),
-        gpu=pl.col("gpu").str.strip_prefix("gpu").cast(pl.Int64, strict=False),
+        gpu=_gpu_index("gpu"),
         # DRE's -1 and empty cells are readings that are missing, not an idle GPU
         util=pl.when(value == -1).then(None).otherwise(value),
     ).join(machines.select(machine="host", gpu_count="gpu_count"), on="machine", how="left")
@@ -152,14 +157,12 @@ def _placement(out: DatasetLanding, jobs: pl.DataFrame) -> pl.DataFrame:
 
 def _proven_gpu_counts(machines: pl.DataFrame, placement: pl.DataFrame) -> pl.DataFrame:
     """The machine list says 2 GPUs for 321 machines, yet jobs ran on gpu0-gpu7 of 238 of them: a machine has at
-    least the GPUs jobs were placed on, so its count is the larger of the two (listed_gpu_count keeps the list's)."""
-    placed = placement.group_by(host="machine").agg(
-        placed=pl.col("gpu").str.strip_prefix("gpu").cast(pl.Int64, strict=False).max() + 1
-    )
+    least the GPUs jobs were placed on, so its count is the larger of the two."""
+    placed = placement.group_by(host="machine").agg(placed=_gpu_index("gpu").max() + 1)
     return (
         machines.join(placed, on="host", how="left")
-        .rename({"gpu_count": "listed_gpu_count"})
-        .with_columns(gpu_count=pl.max_horizontal("listed_gpu_count", pl.col("placed").fill_null(0)))
+        .with_columns(gpu_count=pl.max_horizontal("gpu_count", pl.col("placed").fill_null(0)))
+        .drop("placed")
     )
 
 

@@ -273,8 +273,8 @@ covered as (
         allocation_id,
         capacity_state,
         sum(piece_us) as covered_us,
+        {#- each reading x covered microseconds, and the covered microseconds that had the reading #}
         {%- for reading in telemetry_readings() %}
-        -- {{ reading }} x covered microseconds, and the microseconds that had a {{ reading }}
         sum({{ reading }} * piece_us) as {{ reading }}_x_us,
         coalesce(sum(piece_us) filter (where {{ reading }} is not null), 0) as {{ reading }}_us,
         {%- endfor %}
@@ -294,7 +294,7 @@ final as (
         covered.allocation_source::varchar as allocation_source,
         covered.allocation_id,
         covered.capacity_state::varchar as capacity_state,
-        -- the previous day's last samples reach into hour 00, whose samples this batch may not have
+        -- NULL on the rows of the next day's hour 00 (this batch has not its samples); that day's rows have them
         identities.gpu_uuid,
         identities.gpu_model,
         identities.source_format,
