@@ -4,9 +4,26 @@
 #}
 {% macro in_batch(column, reach='0 hours') -%}
     {%- if model.batch is defined and model.batch -%}
-        {{ column }} >= '{{ model.batch.event_time_start }}'::timestamptz
-        and {{ column }} < '{{ model.batch.event_time_end }}'::timestamptz + interval '{{ reach }}'
+        {{ column }} >= {{ batch_start() }}
+        and {{ column }} < {{ batch_end() }} + interval '{{ reach }}'
     {%- else -%}
         true
+    {%- endif -%}
+{%- endmacro %}
+
+{# The bounds [start, end) of the batch being built, as timestamptz SQL; unbounded outside a batch. #}
+{% macro batch_start() -%}
+    {%- if model.batch is defined and model.batch -%}
+        '{{ model.batch.event_time_start }}'::timestamptz
+    {%- else -%}
+        '-infinity'::timestamptz
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro batch_end() -%}
+    {%- if model.batch is defined and model.batch -%}
+        '{{ model.batch.event_time_end }}'::timestamptz
+    {%- else -%}
+        'infinity'::timestamptz
     {%- endif -%}
 {%- endmacro %}

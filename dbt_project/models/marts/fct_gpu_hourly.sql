@@ -1,5 +1,12 @@
 -- GPU x hour for every hour each inventoried GPU existed (the spine), with what held it and how hard it
 -- worked. Hours without telemetry stay, with observed_s = 0.
+-- Built one UTC day of hours per query (dbt microbatch on hour_at); dbt gives each batch only that day of
+-- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
+{{ config(
+    materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
+    begin='2016-01-01', concurrent_batches=false
+) }}
+
 with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}
 ),

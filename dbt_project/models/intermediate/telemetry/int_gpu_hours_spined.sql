@@ -1,6 +1,13 @@
 -- GPU x UTC hour for every hour each inventoried GPU existed within the telemetry window (whole UTC days from
 -- the first to the last day with any GPU sample), with the part of the hour it existed. The spine of every
 -- capacity mart: a GPU that is down or silent still has its rows.
+-- Built one UTC day of hours per query (dbt microbatch on hour_at): a daily refresh generates only the days it
+-- rebuilds, and the hourly marts read just those days of it.
+{{ config(
+    materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
+    begin='2016-01-01', concurrent_batches=false
+) }}
+
 with hosts as (
     select * from {{ ref('stg_inventory__hosts') }}
 ),
@@ -21,13 +28,21 @@ gpus as (
     where telemetry_window.has_telemetry
 ),
 
+batch as (  -- the part of each GPU's existence in the batch being built (all of it outside one)
+    select
+        *,
+        greatest(exists_from, {{ batch_start() }}) as batch_from,
+        least(exists_until, {{ batch_end() }}) as batch_until
+    from gpus
+),
+
 spine as (
     select
         *,
-        unnest(generate_series(date_trunc('hour', exists_from), exists_until - interval 1 microsecond, interval 1 hour))
+        unnest(generate_series(date_trunc('hour', batch_from), batch_until - interval 1 microsecond, interval 1 hour))
             as hour_at
-    from gpus
-    where exists_from < exists_until
+    from batch
+    where batch_from < batch_until
 ),
 
 final as (

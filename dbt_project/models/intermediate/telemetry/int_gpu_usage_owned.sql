@@ -1,5 +1,12 @@
 -- GPU x UTC hour x allocation: microseconds each job or deployment held the GPU, with its owner (team, project,
 -- model) and the GPU's inventory rate - what the cost marts charge.
+-- Built one UTC day of hours per query (dbt microbatch on hour_at); dbt gives each batch only that day of
+-- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
+{{ config(
+    materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
+    begin='2016-01-01', concurrent_batches=false
+) }}
+
 with held as (
     select * from {{ ref('int_gpu_hours_by_allocation') }}
 ),
