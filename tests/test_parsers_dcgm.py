@@ -119,3 +119,26 @@ def test_a_day_of_files_loads_in_one_statement_with_units_and_audit_per_file(tmp
             "select source_file, rows_read, rows_loaded, status from raw.load_audit order by 1"
         ).fetchall()
         assert [a[1:] for a in audit] == [(2, 1, "partial"), (2, 1, "partial")]
+
+
+def test_a_day_with_a_file_that_is_not_utf8_loads_the_rest_and_quarantines_the_line(tmp_path):
+    """DuckDB refuses the whole day when one file is not UTF-8: the loader loads it again with that file sanitised,
+    so only the line with the bad bytes is lost to the quarantine, and nothing of the first attempt remains."""
+    folder = tmp_path / "dcgm_samples" / "dt=2025-03-03"
+    folder.mkdir(parents=True)
+    line = 'DCGM_FI_DEV_GPU_UTIL{{gpu="{g}",UUID="GPU-{g}",Hostname="{h}"}} 5 1740960000000\n'
+    (folder / "a.prom").write_text(line.format(g=0, h="a") + line.format(g=1, h="a"))
+    (folder / "b.prom").write_bytes(line.format(g=0, h="b").encode() + line.format(g=1, h="b\xff").encode("latin-1"))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("set TimeZone = 'UTC'")
+        summary = load_dcgm(con, "dcgm_samples", "2025-03-03", sorted(folder.iterdir()), tmp_path)
+        assert summary == {"files": 2, "rows_read": 4, "rows_loaded": 3, "rows_quarantined": 1}
+        assert con.execute("select hostname, gpu from raw.dcgm_samples order by all").fetchall() == [
+            ("a", 0),
+            ("a", 1),
+            ("b", 0),
+        ]
+        assert con.execute("select source_file, source_line, reason from raw.quarantine").fetchall() == [
+            ("dcgm_samples/dt=2025-03-03/b.prom", 2, "invalid_utf8")
+        ]
+        assert con.execute("select count(*) from raw.load_audit").fetchall() == [(2,)]

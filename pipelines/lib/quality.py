@@ -171,8 +171,8 @@ MART_SUITES: dict[str, list[Check]] = {
 
 
 def columns_checked(table: str) -> list[str]:
-    """The columns a raw table's suite reads: a telemetry day is too large to hand GX whole."""
-    checks = SUITES[table]
+    """The columns a table's suite reads: a telemetry day or an hourly mart is too large to hand GX whole."""
+    checks = SUITES.get(table) or MART_SUITES[table]
     columns = set()
     for check in checks:  # column, column_A/column_B, column_list
         for name, value in check.kwargs.items():
@@ -180,6 +180,11 @@ def columns_checked(table: str) -> list[str]:
                 columns |= {value} if isinstance(value, str) else set(value)
     columns |= {re.match(r"\w+", c.kwargs["row_condition"]).group(0) for c in checks if "row_condition" in c.kwargs}
     return sorted(columns) or ["partition_date"]
+
+
+def judges_every_row(table: str) -> bool:
+    """A suite with a uniqueness rule must see every row; the others can judge a sample."""
+    return any("Unique" in c.expectation for c in SUITES.get(table) or MART_SUITES[table])
 
 
 def validate(table: str, frame: pd.DataFrame) -> list[tuple[Check, bool, dict]]:

@@ -1,3 +1,5 @@
+import time
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -17,11 +19,14 @@ MARTS = [k for k in warehouse_dbt_assets.keys if warehouse_dbt_assets.specs_by_k
     description="Atomically replace data/warehouse.duckdb with a checkpointed copy of the working file.",
 )
 def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
     with duckdb.get_connection() as con:
         checkpoint(con)
+    checkpointed = time.perf_counter()
     target = settings.published_db()
     scrub_key = None if publish_user_names() else pseudonym_key()
     counts = publish_copy(settings.work_db(), target, scrub_key)
-    context.log.info(f"published {target} ({len(counts)} tables and views)")
+    seconds = {"checkpoint_s": round(checkpointed - started, 2), "copy_s": round(time.perf_counter() - checkpointed, 2)}
+    context.log.info(f"published {target} ({len(counts)} tables and views; {seconds})")
     marts = {k: v for k, v in counts.items() if k.startswith("marts.")}
-    return dg.MaterializeResult(metadata={"path": str(target), "tables": len(counts), **marts})
+    return dg.MaterializeResult(metadata={"path": str(target), "tables": len(counts), **seconds, **marts})

@@ -94,8 +94,12 @@ def file_context(path: Path) -> tuple[datetime | None, str]:
     return at, path.name.split("_")[0].split(".")[0]
 
 
-def readable(path: Path, scratch: Path) -> tuple[Path, bool]:
-    """The file itself when DuckDB can read it as text; otherwise a decompressed, UTF-8 copy in `scratch`."""
+def readable(path: Path, scratch: Path, check_utf8: bool = True) -> tuple[Path, bool]:
+    """The file itself when DuckDB can read it as text; otherwise a decompressed, UTF-8 copy in `scratch`.
+    Without `check_utf8` a plain file is passed as it is: DuckDB refuses one that is not UTF-8, and the caller
+    retries with the check."""
+    if path.suffix != ".gz" and not check_utf8:
+        return path, False
     raw = path.read_bytes()
     if path.suffix == ".gz":
         raw = gzip.decompress(raw)
@@ -193,8 +197,8 @@ def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1
         where h.metric <> '' group by all
     ),
     samples as (
-        select *, instr(text, '{{') as open_at,
-            case when open_at > 0 then length(text) + 1 - instr(reverse(text), '}}') end as close_at
+        -- the labels end at the last '}}' (a label value may hold one, the value and timestamp cannot)
+        select *, string_split(text, '}}') as pieces
         from numbered
         -- not a blank line or a comment; only a line that starts with whitespace needs trimming to tell
         where text <> '' and not starts_with(text, '#') and (
@@ -203,40 +207,54 @@ def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1
         )
     ),
     cut as (
-        select *,
-            case when open_at > 0 then substring(text, open_at + 1, close_at - open_at - 1) else '' end as labels,
-            case when open_at > 0 then substring(text, close_at + 1) else text end as rest,
-            -- the usual tail, " <value> <timestamp>", is cut at its spaces; anything else goes to the pattern
-            starts_with(rest, ' ') and not contains(rest, chr(9)) and not contains(rest, '  ') and open_at > 0
-                as plain,
+        select filename, source_line, text,
+            len(pieces) > 1 and contains(text, '{{') as labelled,
+            -- `metric{{labels`: a GPU repeats it on every scrape, so it is parsed once per distinct value (heads)
+            case when labelled then
+                case when len(pieces) = 2 then pieces[1] else array_to_string(pieces[:-2], '}}') end
+            end as head,
+            case when labelled then pieces[-1] else text end as rest,
+            string_split(rest, ' ') as words,
+            -- the usual tail, " <value> <timestamp>" or " <value>", is cut at its spaces; anything else goes to
+            -- the pattern
+            labelled and words[1] = '' and len(words) in (2, 3) and words[2] <> '' and coalesce(words[3], 'x') <> ''
+                and not contains(rest, chr(9)) as plain,
             case when not plain then regexp_extract(rest, {sql_literal(TAIL)}, ['name', 'value_text', 'ts_text'])
             end as odd,
-            case when plain then split_part(rest, ' ', 2) else struct_extract(odd, 'value_text') end as value_text,
-            case when plain then split_part(rest, ' ', 3) else struct_extract(odd, 'ts_text') end as ts_text,
-            case when open_at > 0 then substring(text, 1, open_at - 1) else struct_extract(odd, 'name') end as metric,
-            case when plain then split_part(rest, ' ', 4) = ''
-                else struct_extract(odd, 'name') = '' or open_at = 0 end as tail_ok
+            case when plain then words[2] else struct_extract(odd, 'value_text') end as value_text,
+            case when plain then coalesce(words[3], '') else struct_extract(odd, 'ts_text') end as ts_text,
+            case when labelled then plain or struct_extract(odd, 'name') = '' else struct_extract(odd, 'name') <> ''
+            end as tail_ok,
+            case when not labelled then struct_extract(odd, 'name') end as bare_metric
         from samples
     ),
-    label_sets as (  -- a GPU repeats its label set on every metric line and every scrape: read each set once
-        select labels,
+    heads as (
+        select head, metric, labels, open_at > 0 and regexp_full_match(metric, {sql_literal(METRIC_NAME)}) as head_ok
+        from (
+            select head, instr(head, '{{') as open_at, head[:open_at - 1] as metric, head[open_at + 1:] as labels
+            from (select distinct head from cut where head is not null)
+        )
+    ),
+    label_sets as (  -- read each label set once
+        select head, metric, head_ok,
             coalesce({_label("Hostname")}, {_label("hostname")}) as host_label,
             try_cast({_label("gpu")} as bigint) as gpu,
             {label_columns}
-        from (select distinct labels from cut)
+        from heads
     ),
     parsed as (
-        select cut.*, i.source_file, i.sanitized, l.* exclude (labels, host_label), u.unit,
+        select cut.*, i.source_file, i.sanitized, l.* exclude (head, host_label, metric, head_ok), u.unit,
+            coalesce(l.metric, cut.bare_metric) as metric,
             try_cast(value_text as double) as value,
             coalesce(host_label, default_host) as hostname,
             coalesce(timezone('UTC', epoch_ms(try_cast(nullif(ts_text, '') as bigint))), file_scraped_at)
                 as scraped_at,
             value_text <> '' and tail_ok and (ts_text = '' or try_cast(ts_text as bigint) is not null)
-                and regexp_full_match(metric, {sql_literal(METRIC_NAME)}) as parsed
+                and coalesce(l.head_ok, not labelled) as parsed
         from cut
         join inputs as i using (filename)
-        left join label_sets as l using (labels)
-        left join units as u using (filename, metric)
+        left join label_sets as l using (head)
+        left join units as u on u.filename = cut.filename and u.metric = coalesce(l.metric, cut.bare_metric)
     ),
     checked as (select *, {problem} as problem from parsed)
     select source_file, source_line, metric, value, unit, scraped_at, hostname, gpu, gpu_uuid, model_name, pod,
@@ -245,39 +263,54 @@ def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1
     from checked"""
 
 
-def scrape_files(paths: list[Path], landing: Path, scratch: Path) -> list[ScrapeFile]:
+def scrape_files(paths: list[Path], landing: Path, scratch: Path, check_utf8: bool) -> list[ScrapeFile]:
     out = []
     for p in paths:
         scraped_at, host = file_context(p)
-        path, sanitized = readable(p, scratch)
+        path, sanitized = readable(p, scratch, check_utf8)
         out.append(ScrapeFile(path, relative(p, landing), scraped_at, host, sanitized))
     return out
+
+
+def not_utf8(error: duckdb.Error) -> bool:
+    return isinstance(error, duckdb.InvalidInputException) and "UTF-8" in str(error)
 
 
 def load_dcgm(
     con: duckdb.DuckDBPyConnection, table: str, partition_date: str, paths: list[Path], landing: Path
 ) -> dict:
-    """Replace the day of raw.<table> from the day's dcgm-exporter text files, in one transaction."""
+    """Replace the day of raw.<table> from the day's dcgm-exporter text files, in one transaction. DuckDB reads
+    the files as they are; only when one is not UTF-8 is the day loaded again with every file checked (and the
+    offending ones copied with their bad bytes replaced, those lines quarantined)."""
     threads, ordered = con.execute(
         "select current_setting('threads'), current_setting('preserve_insertion_order')"
     ).fetchall()[0]
     # rows carry their file and line: their order in the table means nothing, and keeping it costs parallelism
     con.execute("set preserve_insertion_order = false")
     try:
-        with tempfile.TemporaryDirectory() as scratch:
-            files = scrape_files(paths, landing, Path(scratch))
-            return replace_partition_sql(
-                con,
-                table,
-                partition_date,
-                paths,
-                landing,
-                raw_ddl=RAW_DDL.format(table=table),
-                batch_sql=lambda: batch_sql(files, date.fromisoformat(partition_date), int(threads)),
-                materialize=True,
-            )
+        try:
+            return _replace_day(con, table, partition_date, paths, landing, int(threads), check_utf8=False)
+        except duckdb.Error as error:  # the day was rolled back
+            if not not_utf8(error):
+                raise
+            return _replace_day(con, table, partition_date, paths, landing, int(threads), check_utf8=True)
     finally:
         con.execute(f"set preserve_insertion_order = {ordered}")
+
+
+def _replace_day(con, table, partition_date, paths, landing, threads: int, check_utf8: bool) -> dict:
+    with tempfile.TemporaryDirectory() as scratch:
+        files = scrape_files(paths, landing, Path(scratch), check_utf8)
+        return replace_partition_sql(
+            con,
+            table,
+            partition_date,
+            paths,
+            landing,
+            raw_ddl=RAW_DDL.format(table=table),
+            batch_sql=lambda: batch_sql(files, date.fromisoformat(partition_date), threads),
+            materialize=True,
+        )
 
 
 def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str | None = None) -> Parsed:
