@@ -165,33 +165,34 @@ def _problem(day: date | None) -> tuple[str, str]:
 def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1) -> str:
     """One row per sample line of `files`: the raw columns, source_file/source_line, problem, message, raw_text."""
     inputs = ", ".join(
-        f"({sql_literal(str(f.readable))}, {sql_literal(f.source_file)}, "
+        f"({n}, {sql_literal(str(f.readable))}, {sql_literal(f.source_file)}, "
         f"{sql_literal(f.scraped_at.isoformat()) + '::timestamptz' if f.scraped_at else 'null::timestamptz'}, "
         f"{sql_literal(f.default_host) if f.default_host else 'null'}, {str(f.sanitized).lower()})"
-        for f in files
+        for n, f in enumerate(files)
     )
-    # one scan per thread: a scan of many small files is not split across threads, a union of scans is
-    groups = [files[i::threads] for i in range(min(threads, len(files)))]
+    # one scan per thread: a scan of many small files is not split across threads, a union of scans is. Lines
+    # carry their file's number, not its name, to be joined on (found by position: a join would copy the texts)
+    names = [sql_literal(str(f.readable)) for f in files]
+    number = f"list_position([{', '.join(names)}], filename) - 1"
+    groups = [names[i::threads] for i in range(min(threads, len(names)))]
     scans = " union all ".join(
-        "select filename, unnest(lines) as line, generate_subscripts(lines, 1) as source_line from ("
-        "select filename, string_split(content, chr(10)) as lines from read_text(["
-        + ", ".join(sql_literal(str(f.readable)) for f in group)
-        + "]))"
+        "select file_id, unnest(lines) as line, generate_subscripts(lines, 1) as source_line from ("
+        f"select {number} as file_id, string_split(content, chr(10)) as lines from read_text([{', '.join(group)}]))"
         for group in groups
     )
     problem, message = _problem(day)
     label_columns = ", ".join(f"{_label(name)} as {column}" for column, name in LABELS.items())
     return f"""
-    with inputs(filename, source_file, file_scraped_at, default_host, sanitized) as (values {inputs}),
+    with inputs(file_id, filename, source_file, file_scraped_at, default_host, sanitized) as (values {inputs}),
     numbered as not materialized (  -- streamed, not kept: the units and the samples each read the files
-        select filename, source_line,
+        select file_id, source_line,
             case when ends_with(line, chr(13)) then substring(line, 1, length(line) - 1) else line end as text
         from ({scans})
     ),
     units as (  -- the unit each metric's HELP line states, per file ("(in %)", "(in MiB)")
-        select filename, h.metric, arg_max(h.unit, source_line) as unit
+        select file_id, h.metric, arg_max(h.unit, source_line) as unit
         from (
-            select filename, source_line, regexp_extract(text, {sql_literal(HELP_UNIT)}, ['metric', 'unit']) as h
+            select file_id, source_line, regexp_extract(text, {sql_literal(HELP_UNIT)}, ['metric', 'unit']) as h
             from numbered where starts_with(text, '#')
         )
         where h.metric <> '' group by all
@@ -207,7 +208,7 @@ def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1
         )
     ),
     cut as (
-        select filename, source_line, text,
+        select file_id, source_line, text,
             len(pieces) > 1 and contains(text, '{{') as labelled,
             -- `metric{{labels`: a GPU repeats it on every scrape, so it is parsed once per distinct value (heads)
             case when labelled then
@@ -228,33 +229,36 @@ def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1
             case when not labelled then struct_extract(odd, 'name') end as bare_metric
         from samples
     ),
-    heads as (
-        select head, metric, labels, open_at > 0 and regexp_full_match(metric, {sql_literal(METRIC_NAME)}) as head_ok
-        from (
-            select head, instr(head, '{{') as open_at, head[:open_at - 1] as metric, head[open_at + 1:] as labels
-            from (select distinct head from cut where head is not null)
-        )
+    heads as (  -- each distinct head cut into its metric and label set
+        select head, instr(head, '{{') as open_at, head[:open_at - 1] as metric, head[open_at + 1:] as labels
+        from (select distinct head from cut where head is not null)
     ),
-    label_sets as (  -- read each label set once
-        select head, metric, head_ok,
+    label_sets as (  -- a GPU's label set is the same on every metric: each distinct set is read once
+        select labels,
             coalesce({_label("Hostname")}, {_label("hostname")}) as host_label,
             try_cast({_label("gpu")} as bigint) as gpu,
             {label_columns}
-        from heads
+        from (select distinct labels from heads)
+    ),
+    head_info as (
+        select heads.head, heads.metric,
+            heads.open_at > 0 and regexp_full_match(heads.metric, {sql_literal(METRIC_NAME)}) as head_ok,
+            label_sets.* exclude (labels)
+        from heads join label_sets using (labels)
     ),
     parsed as (
         select cut.*, i.source_file, i.sanitized, l.* exclude (head, host_label, metric, head_ok), u.unit,
             coalesce(l.metric, cut.bare_metric) as metric,
             try_cast(value_text as double) as value,
-            coalesce(host_label, default_host) as hostname,
-            coalesce(timezone('UTC', epoch_ms(try_cast(nullif(ts_text, '') as bigint))), file_scraped_at)
+            coalesce(host_label, i.default_host) as hostname,
+            coalesce(timezone('UTC', epoch_ms(try_cast(nullif(ts_text, '') as bigint))), i.file_scraped_at)
                 as scraped_at,
             value_text <> '' and tail_ok and (ts_text = '' or try_cast(ts_text as bigint) is not null)
                 and coalesce(l.head_ok, not labelled) as parsed
         from cut
-        join inputs as i using (filename)
-        left join label_sets as l using (head)
-        left join units as u on u.filename = cut.filename and u.metric = coalesce(l.metric, cut.bare_metric)
+        left join head_info as l using (head)
+        left join units as u on u.file_id = cut.file_id and u.metric = coalesce(l.metric, cut.bare_metric)
+        join inputs as i on i.file_id = cut.file_id
     ),
     checked as (select *, {problem} as problem from parsed)
     select source_file, source_line, metric, value, unit, scraped_at, hostname, gpu, gpu_uuid, model_name, pod,
