@@ -1,5 +1,12 @@
 -- UTC day x cluster x pool x GPU model: capacity, hours in each state, and time-weighted activity. The shares of
 -- capacity need data that covers the whole fleet (int_coverage): on a sampled trace they are NULL (not measured).
+-- Built one UTC day per query (dbt microbatch on usage_date) from that day of the hourly marts, which dbt
+-- selects by their event_time: a refresh re-aggregates only the days it rebuilt.
+{{ config(
+    materialized='incremental', incremental_strategy='microbatch', event_time='usage_date', batch_size='day',
+    begin='2016-01-01', concurrent_batches=false
+) }}
+
 with capacity as (
     select * from {{ ref('fct_gpu_capacity_hourly') }}
 ),
