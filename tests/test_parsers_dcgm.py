@@ -142,3 +142,23 @@ def test_a_day_with_a_file_that_is_not_utf8_loads_the_rest_and_quarantines_the_l
             ("dcgm_samples/dt=2025-03-03/b.prom", 2, "invalid_utf8")
         ]
         assert con.execute("select count(*) from raw.load_audit").fetchall() == [(2,)]
+
+
+def test_a_label_value_may_hold_braces_and_the_tail_its_usual_variants(tmp_path):
+    """The labels end at the last '}': a pod name with braces keeps them; the value may stand without a timestamp
+    or with trailing blanks; a tail with a fourth field is no sample."""
+    f = tmp_path / "h.prom"
+    f.write_text(
+        'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-a",Hostname="h",pod="train-{x}-0"} 40 1740960000000\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-b",Hostname="h",pod="a}b}c"} 41\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="2",UUID="GPU-c",Hostname="h"} 42 1740960000000 \n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="3",UUID="GPU-d",Hostname="h"} 43 1740960000000 7\n'
+    )
+    parsed = parse_dcgm(f, scraped_at=AT)
+    assert parsed.rows.select("gpu", "pod", "value").rows() == [
+        (0, "train-{x}-0", 40.0),
+        (1, "a}b}c", 41.0),
+        (2, None, 42.0),
+    ]
+    assert parsed.rows["scraped_at"].to_list()[1] == AT  # no timestamp of its own: the file's scrape time
+    assert parsed.rejects.select("source_line", "reason").rows() == [(4, "unparseable_line")]
