@@ -3,10 +3,11 @@ returns it. Labels differ across exporter versions (`Hostname` vs `hostname`, op
 and hpc_job); samples may carry their own millisecond timestamp, otherwise the scrape time of the file is used.
 Values stay in the unit the exporter used (GPU_UTIL %, PROF_* ratio, FB MiB, POWER W); staging converts.
 
-DuckDB parses a whole day of files in one statement (a fleet-day of text never becomes Python objects): each line
-is cut at its first `{` and last `}` with string functions, only the short tail (value, timestamp) goes through a
-regular expression, and each distinct label set is read once. Every sample line is loaded or quarantined with a
-reason; comments and blank lines are not samples."""
+DuckDB parses a whole day of files in one statement (a fleet-day of text never becomes Python objects, and DuckDB
+checks the UTF-8 itself): each line is split once at `}` into its `metric{labels` head and its tail (value,
+timestamp, cut at its spaces; only an unusual tail goes through a regular expression); each distinct head is cut
+once and each distinct label set parsed once, then joined back. Every sample line is loaded or quarantined with
+a reason; comments and blank lines are not samples."""
 
 from __future__ import annotations
 
@@ -165,7 +166,7 @@ def _problem(day: date | None) -> tuple[str, str]:
 def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1) -> str:
     """One row per sample line of `files`: the raw columns, source_file/source_line, problem, message, raw_text."""
     inputs = ", ".join(
-        f"({n}, {sql_literal(str(f.readable))}, {sql_literal(f.source_file)}, "
+        f"({n}, {sql_literal(f.source_file)}, "
         f"{sql_literal(f.scraped_at.isoformat()) + '::timestamptz' if f.scraped_at else 'null::timestamptz'}, "
         f"{sql_literal(f.default_host) if f.default_host else 'null'}, {str(f.sanitized).lower()})"
         for n, f in enumerate(files)
@@ -183,7 +184,7 @@ def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1
     problem, message = _problem(day)
     label_columns = ", ".join(f"{_label(name)} as {column}" for column, name in LABELS.items())
     return f"""
-    with inputs(file_id, filename, source_file, file_scraped_at, default_host, sanitized) as (values {inputs}),
+    with inputs(file_id, source_file, file_scraped_at, default_host, sanitized) as (values {inputs}),
     numbered as not materialized (  -- streamed, not kept: the units and the samples each read the files
         select file_id, source_line,
             case when ends_with(line, chr(13)) then substring(line, 1, length(line) - 1) else line end as text
