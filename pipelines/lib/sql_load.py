@@ -15,18 +15,6 @@ import polars as pl
 from .warehouse import AUDIT_DDL, QUARANTINE_DDL, file_sha256, relative
 
 BATCH = "load_batch"
-AUDIT_COLUMNS = {
-    "table_name": pl.String,
-    "partition_date": pl.Date,
-    "source_file": pl.String,
-    "file_bytes": pl.Int64,
-    "file_sha256": pl.String,
-    "rows_read": pl.Int64,
-    "rows_loaded": pl.Int64,
-    "rows_quarantined": pl.Int64,
-    "loaded_at": pl.Datetime("us", "UTC"),
-    "status": pl.String,
-}
 
 
 def sql_literal(text: str) -> str:
@@ -108,7 +96,8 @@ def replace_partition_sql(
                 status = "loaded" if not bad else ("rejected" if bad == n else "partial")
                 audit.append((table, day, names[p], p.stat().st_size, file_sha256(p), n, n - bad, bad, now, status))
             # one statement from a frame: executemany costs ~1 ms a row, and a telemetry day has a file per host
-            con.register("audit_rows", pl.DataFrame(audit, schema=AUDIT_COLUMNS, orient="row"))
+            columns = [c[0] for c in con.execute("select * from raw.load_audit limit 0").description]
+            con.register("audit_rows", pl.DataFrame(audit, schema=columns, orient="row"))
             con.execute("insert into raw.load_audit by name select * from audit_rows")
             con.unregister("audit_rows")
             con.execute(f"drop {kind} {BATCH}")
