@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import parse_file, replace_partition
+from pipelines.lib.warehouse import load_partition
 
 DAY = "2025-03-03"
 LOADER = textwrap.dedent("""
@@ -19,12 +19,12 @@ LOADER = textwrap.dedent("""
     from pathlib import Path
     import duckdb
     from pipelines.lib.sources import BY_TABLE
-    from pipelines.lib.warehouse import parse_file, replace_partition
+    from pipelines.lib.warehouse import load_partition
     db, landing, day = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     source = BY_TABLE["inference_requests"]
-    files = [parse_file(source, p) for p in sorted((landing / "inference_requests" / f"dt={day}").glob("*.csv"))]
+    files = sorted((landing / "inference_requests" / f"dt={day}").glob("*.csv"))
     with duckdb.connect(db) as con:
-        replace_partition(con, source, day, files, landing)
+        load_partition(con, source, day, files, landing)
 """)
 
 
@@ -56,7 +56,7 @@ def test_a_load_killed_at_any_point_keeps_the_old_day_and_the_rerun_converges(tm
     write_requests(f, 1000, "old")
     source = BY_TABLE["inference_requests"]
     with duckdb.connect(str(db)) as con:
-        replace_partition(con, source, DAY, [parse_file(source, f)], landing)
+        load_partition(con, source, DAY, [f], landing)
     before = digest(db)
     write_requests(f, 1_500_000, "new")  # a re-delivered, much larger file for the same day
     env = {**os.environ, "PYTHONPATH": os.getcwd()}

@@ -1,11 +1,11 @@
-"""replace_partition: a day is replaced whole, in one transaction, and every line is accounted for."""
+"""load_partition: a day is replaced whole, in one transaction, and every line is accounted for."""
 
 import duckdb
 import pytest
 from conftest import FIXTURES
 
 from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import parse_file, replace_partition
+from pipelines.lib.warehouse import load_partition
 
 SACCT = BY_TABLE["sacct_jobs"]
 
@@ -18,8 +18,7 @@ def land(landing, day, name, text):
 
 
 def load(con, landing, day):
-    files = [parse_file(SACCT, p) for p in sorted((landing / "sacct_jobs" / f"dt={day}").glob("*"))]
-    return replace_partition(con, SACCT, day, files, landing)
+    return load_partition(con, SACCT, day, sorted((landing / "sacct_jobs" / f"dt={day}").glob("*")), landing)
 
 
 def table_digest(con, table):
@@ -123,6 +122,6 @@ def test_a_source_that_gains_a_column_widens_its_table(tmp_path, con):
                 "create table raw.serving_deployments as select *, date '2025-03-03' as partition_date, "
                 "'' as source_file from first limit 0"
             )
-        replace_partition(con, deployments, day, [parse_file(deployments, f)], landing)
+        load_partition(con, deployments, day, [f], landing)
     rows = con.execute("select partition_date::varchar, team from raw.serving_deployments order by 1").fetchall()
     assert rows == [("2025-03-03", None), ("2025-03-04", "vision")]

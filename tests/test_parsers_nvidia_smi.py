@@ -55,3 +55,41 @@ def test_short_lines_and_bad_numbers_are_quarantined(tmp_path):
         (5, "bad_value"),
     ]
     assert parsed.lines_read == 4
+
+
+def test_a_day_parsed_at_once_matches_each_log_parsed_alone(tmp_path, monkeypatch):
+    from pipelines.lib.parsers import nvidia_smi
+
+    bad_header = tmp_path / "bad.csv"
+    bad_header.write_text(
+        "timestamp, uuid, index, utilization.gpu [%], memory.used [GiB]\n"
+        "2024/05/24 14:49:06.522, GPU-a, 0, 5 %, 1 GiB\n"
+    )
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(
+        b"timestamp, uuid, index, utilization.gpu [%]\n"
+        b"2024/05/24 14:49:06.522, GPU-a, 0, 5 %\n"
+        b"\n2024/05/24 14:49:07.522, GPU-a, 0\n"  # a blank line, then a short one
+        b"timestamp, uuid, index, utilization.gpu [%]\n"  # a restarted logger's header
+        b"2024/05/24 14:49:08.522, GPU-a, 0, 140 %\r\n"
+        b"2024/05/24 14:49:09.522, GPU-\xff, 0, 7 %\n"
+    )
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    logs = [FIXTURES / "nvidia_smi" / "query_gpu_units.csv", bad_header, broken, empty]
+    logs.append(FIXTURES / "nvidia_smi" / "query_gpu_nounits.csv")
+    hosts = [f"host{i}" for i in range(len(logs))]
+    alone = [parse_nvidia_smi(f, hostname=h) for f, h in zip(logs, hosts, strict=True)]
+    expected_rows = pl.concat([p.rows.with_columns(file=pl.lit(i, pl.Int32)) for i, p in enumerate(alone)])
+    expected_rejects = pl.concat([p.rejects.with_columns(file=pl.lit(i, pl.Int32)) for i, p in enumerate(alone)])
+    assert expected_rejects["reason"].unique().sort().to_list() == [
+        "bad_header",
+        "field_count",
+        "invalid_utf8",
+        "out_of_range",
+    ]
+    for batch_bytes in (1 << 26, 64):  # the whole day in one batch; about a file per batch
+        monkeypatch.setattr(nvidia_smi, "BATCH_BYTES", batch_bytes)
+        day = nvidia_smi.parse_nvidia_smi_day(logs, hosts)
+        assert day.rows.sort("file", "source_line").equals(expected_rows.sort("file", "source_line"))
+        assert day.rejects.sort("file", "source_line").equals(expected_rejects.sort("file", "source_line"))

@@ -15,7 +15,7 @@ import polars as pl
 from .columnar import replace_partition_columnar
 from .parsers.base import Parsed
 from .parsers.dcgm import file_context, load_dcgm, parse_dcgm
-from .parsers.nvidia_smi import parse_nvidia_smi
+from .parsers.nvidia_smi import parse_nvidia_smi, parse_nvidia_smi_day
 from .parsers.sacct import parse_sacct
 from .parsers.tabular import parse_csv, parse_jsonl
 
@@ -34,6 +34,8 @@ class RawSource:
     # for measurements: the time column that must fall near the partition's day (clock skew, misfiled files)
     time_column: str | None = None
     load: SqlLoader | None = None  # set: DuckDB reads and checks the day's files itself (fleet-scale sources)
+    # set: the day's files parsed at once, rows and rejects tagged with their file (many small files a day)
+    parse_day: Callable[[list[Path]], Parsed] | None = None
 
     @property
     def key(self) -> list[str]:
@@ -43,6 +45,10 @@ class RawSource:
 def _dcgm(path: Path) -> Parsed:
     scraped_at, host = file_context(path)
     return parse_dcgm(path, scraped_at=scraped_at, default_host=host)
+
+
+def _host_of(log: Path) -> str:
+    return log.name.split(".")[0]
 
 
 def _csv(columns: dict, optional: set[str] = frozenset()) -> Callable[[Path], Parsed]:
@@ -67,9 +73,10 @@ SOURCES = [
         "gpu_telemetry",
         "nvidia_smi_samples",
         ("*.csv", "*.csv.gz"),
-        lambda p: parse_nvidia_smi(p, hostname=p.name.split(".")[0]),
+        lambda p: parse_nvidia_smi(p, hostname=_host_of(p)),
         "nvidia-smi --query-gpu CSV, one row per GPU per sample; the file is named after its host.",
         "measured_at_local",
+        parse_day=lambda paths: parse_nvidia_smi_day(paths, [_host_of(p) for p in paths]),
     ),
     RawSource(
         "gpu_telemetry",

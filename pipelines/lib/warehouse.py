@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
-from .parsers.base import REJECT_SCHEMA, Parsed
+from .parsers.base import FILE, REJECT_SCHEMA, Parsed, no_rejects
 
 if TYPE_CHECKING:  # sources imports the SQL loaders, which build on this module
     from .sources import RawSource
@@ -30,14 +29,6 @@ create table if not exists raw.load_audit (
 
 def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-
-
-@dataclass
-class LoadedFile:
-    path: Path
-    parsed: Parsed
-    size: int
-    sha256: str
 
 
 def file_sha256(path: Path) -> str:
@@ -74,9 +65,15 @@ def raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
-def parse_file(source: RawSource, path: Path) -> LoadedFile:
-    data = path.read_bytes()
-    return LoadedFile(path, source.parse(path), len(data), hashlib.sha256(data).hexdigest())
+def parse_day(source: RawSource, paths: list[Path]) -> Parsed:
+    """The day's files as one Parsed whose rows and rejects carry their file's index (FILE)."""
+    if source.parse_day:
+        return source.parse_day(paths)
+    parsed = [source.parse(p) for p in paths] or [Parsed(_empty_rows(source), no_rejects())]
+    return Parsed(
+        pl.concat([p.rows.with_columns(pl.lit(i, pl.Int32).alias(FILE)) for i, p in enumerate(parsed)]),
+        pl.concat([p.rejects.with_columns(pl.lit(i, pl.Int32).alias(FILE)) for i, p in enumerate(parsed)]),
+    )
 
 
 def load_partition(
@@ -85,58 +82,56 @@ def load_partition(
     """Replace one day of raw.<table> from its files: in DuckDB for a source it reads itself, else parsed here."""
     if source.load:
         return source.load(con, source.table, partition_date, paths, landing)
-    return replace_partition(con, source, partition_date, [parse_file(source, p) for p in paths], landing)
+    return replace_partition(con, source, partition_date, paths, parse_day(source, paths), landing)
 
 
 def replace_partition(
-    con: duckdb.DuckDBPyConnection, source: RawSource, partition_date: str, files: list[LoadedFile], landing: Path
+    con: duckdb.DuckDBPyConnection,
+    source: RawSource,
+    partition_date: str,
+    paths: list[Path],
+    parsed: Parsed,
+    landing: Path,
 ) -> dict:
+    """Replace the day from `parsed`, the day's files parsed (rows and rejects tagged with their FILE)."""
     day = date.fromisoformat(partition_date)
-    frames, quarantine, audit = [], [], []
+    if source.time_column:
+        parsed = outside_partition(parsed, source.time_column, day)
+    names = [relative(p, landing) for p in paths]
+    source_file = pl.col(FILE).replace_strict(dict(enumerate(names)), default="", return_dtype=pl.String)
+    rows = parsed.rows
+    batch = rows.rename({c: snake(c) for c in rows.columns}).select(
+        pl.exclude(FILE), partition_date=pl.lit(day), source_file=source_file
+    )
+    rejected = parsed.rejects.select(
+        table_name=pl.lit(source.table),
+        partition_date=pl.lit(day),
+        source_file=source_file,
+        source_line="source_line",
+        reason="reason",
+        message="message",
+        raw_text="raw_text",
+    )
+    loaded = dict(rows.group_by(FILE).len().iter_rows())
+    quarantined = dict(parsed.rejects.group_by(FILE).len().iter_rows())
     now = datetime.now(UTC)
-    for f in files:
-        rel = relative(f.path, landing)
-        if source.time_column:
-            f.parsed = outside_partition(f.parsed, source.time_column, day)
-        rows = f.parsed.rows
-        frames.append(
-            rows.rename({c: snake(c) for c in rows.columns}).with_columns(
-                partition_date=pl.lit(day), source_file=pl.lit(rel)
-            )
-        )
-        quarantine.append(
-            f.parsed.rejects.select(
-                table_name=pl.lit(source.table),
-                partition_date=pl.lit(day),
-                source_file=pl.lit(rel),
-                source_line="source_line",
-                reason="reason",
-                message="message",
-                raw_text="raw_text",
-            )
-        )
-        status = "loaded" if f.parsed.rejects.is_empty() else ("rejected" if rows.is_empty() else "partial")
+    audit = []
+    for i, path in enumerate(paths):
+        good, bad = loaded.get(i, 0), quarantined.get(i, 0)
         audit.append(
             {
                 "table_name": source.table,
                 "partition_date": day,
-                "source_file": rel,
-                "file_bytes": f.size,
-                "file_sha256": f.sha256,
-                "rows_read": f.parsed.lines_read,
-                "rows_loaded": rows.height,
-                "rows_quarantined": f.parsed.rejects.height,
+                "source_file": names[i],
+                "file_bytes": path.stat().st_size,
+                "file_sha256": file_sha256(path),
+                "rows_read": good + bad,
+                "rows_loaded": good,
+                "rows_quarantined": bad,
                 "loaded_at": now,
-                "status": status,
+                "status": "loaded" if not bad else ("rejected" if not good else "partial"),
             }
         )
-    # a day without files still replaces the day (with nothing): the table's schema comes from an empty parse
-    batch = (
-        pl.concat(frames)
-        if frames
-        else _empty_rows(source).with_columns(partition_date=pl.lit(day), source_file=pl.lit("", pl.String)).clear()
-    )
-    rejected = pl.concat(quarantine) if quarantine else None
     table = f"raw.{source.table}"
     con.begin()
     try:
@@ -160,7 +155,7 @@ def replace_partition(
         con.rollback()
         raise
     return {
-        "files": len(files),
+        "files": len(paths),
         "rows_read": sum(a["rows_read"] for a in audit),
         "rows_loaded": batch.height,
         "rows_quarantined": sum(a["rows_quarantined"] for a in audit),
@@ -182,13 +177,15 @@ def outside_partition(parsed: Parsed, column: str, day: date) -> Parsed:
     skewed = parsed.rows.filter(off)
     if skewed.is_empty():
         return parsed
+    tagged = [pl.col(FILE)] if FILE in skewed.columns else []
     rejected = skewed.select(
-        "source_line",
-        reason=pl.lit("timestamp_outside_partition"),
-        message=pl.format(
+        pl.col("source_line"),
+        pl.lit("timestamp_outside_partition").alias("reason"),
+        pl.format(
             "{} {} is more than a day outside partition {}", pl.lit(column), ts.cast(pl.String), pl.lit(str(day))
-        ),
-        raw_text=pl.lit(None, pl.String),
+        ).alias("message"),
+        pl.lit(None, pl.String).alias("raw_text"),
+        *tagged,
     ).cast(REJECT_SCHEMA)
     return Parsed(parsed.rows.filter(~off), pl.concat([parsed.rejects, rejected]))
 
@@ -213,5 +210,4 @@ def _empty_rows(source: RawSource) -> pl.DataFrame:
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / f"empty{source.patterns[0].lstrip('*')}"
         p.write_text("")
-        rows = source.parse(p).rows
-    return rows.rename({c: snake(c) for c in rows.columns})
+        return source.parse(p).rows

@@ -1,7 +1,8 @@
 """What every parser returns, and the line reading they share.
 
 A parser never drops a line silently: each data line of a file ends up either in `rows` (with its
-`source_line`) or in `rejects` with a reason code and a message, so lines_read = loaded + quarantined."""
+`source_line`) or in `rejects` with a reason code and a message, so lines_read = loaded + quarantined.
+A day of files parsed together carries a `file` column in both: the file's position in the day's list."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 REJECT_SCHEMA = {"source_line": pl.Int64, "reason": pl.String, "message": pl.String, "raw_text": pl.String}
+FILE = "file"  # a day parsed at once: which of the day's files a row or reject came from (its index)
 
 
 @dataclass
@@ -27,8 +29,13 @@ class Parsed:
 def rejects(frame: pl.DataFrame, reason: str, message: str | pl.Expr) -> pl.DataFrame:
     """Turn the (source_line, text) rows of `frame` into quarantine rows."""
     msg = message if isinstance(message, pl.Expr) else pl.lit(message)
+    tagged = [pl.col(FILE)] if FILE in frame.columns else []
     return frame.select(
-        pl.col("source_line"), reason=pl.lit(reason), message=msg.cast(pl.String), raw_text=pl.col("text")
+        pl.col("source_line"),
+        pl.lit(reason).alias("reason"),
+        msg.cast(pl.String).alias("message"),
+        pl.col("text").alias("raw_text"),
+        *tagged,
     ).cast(REJECT_SCHEMA)
 
 
@@ -36,20 +43,40 @@ def no_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema=REJECT_SCHEMA)
 
 
-def read_lines(path: Path) -> pl.DataFrame:
-    """(source_line, text) for every line, 1-based; gzip is read transparently. Bytes that are not UTF-8
-    become U+FFFD so the line can still be quarantined with its number."""
+def _lines(path: Path) -> list[str]:
     raw = path.read_bytes()
     if path.suffix == ".gz":
         raw = gzip.decompress(raw)
-    text = raw.decode("utf-8", errors="replace")
-    lines = text.split("\n")
+    lines = raw.decode("utf-8", errors="replace").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    frame = pl.DataFrame({"text": lines}, schema={"text": pl.String})
-    return frame.with_row_index("source_line", offset=1).with_columns(
-        pl.col("source_line").cast(pl.Int64), pl.col("text").str.strip_suffix("\r")
+    return lines
+
+
+def read_lines(path: Path) -> pl.DataFrame:
+    """(source_line, text) for every line, 1-based; gzip is read transparently. Bytes that are not UTF-8
+    become U+FFFD so the line can still be quarantined with its number."""
+    return _framed(pl.DataFrame({"text": _lines(path)}, schema={"text": pl.String}).with_row_index("source_line", 1))
+
+
+def read_day_lines(paths: list[Path]) -> pl.DataFrame:
+    """(file, source_line, text) for every line of every file, as read_lines gives them, in one frame: a day of
+    small files costs a read each, not a frame each."""
+    texts: list[str] = []
+    counts = []
+    for path in paths:
+        lines = _lines(path)
+        texts.extend(lines)
+        counts.append(len(lines))
+    files = pl.DataFrame({FILE: range(len(paths)), "n": counts}, schema={FILE: pl.Int32, "n": pl.Int64})
+    numbered = files.filter(pl.col("n") > 0).select(
+        pl.col(FILE).repeat_by("n").explode(), source_line=pl.int_ranges(1, pl.col("n") + 1).explode()
     )
+    return _framed(numbered.with_columns(text=pl.Series(texts, dtype=pl.String)))
+
+
+def _framed(lines: pl.DataFrame) -> pl.DataFrame:
+    return lines.with_columns(pl.col("source_line").cast(pl.Int64), pl.col("text").str.strip_suffix("\r"))
 
 
 def split_bad_encoding(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
