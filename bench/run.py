@@ -44,6 +44,7 @@ class Plan:
     incremental_gpus: int
     incremental_days: int  # days already built before the measured one
     overhead_gpus: int = 16
+    overhead_runs: int = 3
     threads: int = 2
     memory_limit: str = "4GB"
     slice_minutes: int = 10
@@ -205,7 +206,14 @@ def run(plan: Plan, work: Path) -> dict:
     if plan.overhead_gpus:
         tiny = BenchFleet(gpus=plan.overhead_gpus, days=1, slice_minutes=0)
         tiny_landing, _ = fleet_at(work / "fleet-overhead", tiny)
-        res["fixed_overhead_s"], _ = Workspace(work / "overhead", tiny_landing, plan).materialize(log="overhead")
+        # a fixed cost only gains from noise (a busy disk, a cold page cache after the big run): the least of a
+        # few runs, each in a fresh workspace and Dagster instance, is the cost itself
+        runs = [
+            Workspace(work / "overhead", tiny_landing, plan).materialize(log=f"overhead-{n}")[0]
+            for n in range(plan.overhead_runs)
+        ]
+        res["fixed_overhead_runs_s"] = [round(r, 2) for r in runs]
+        res["fixed_overhead_s"] = min(runs)
 
     inc_cfg = BenchFleet(gpus=plan.incremental_gpus, days=plan.incremental_days + 1, slice_minutes=plan.slice_minutes)
     inc_landing, _ = fleet_at(work / f"fleet-{plan.incremental_gpus}x{inc_cfg.days}", inc_cfg)
@@ -256,7 +264,10 @@ def table(res: dict) -> str:
     ]
     if "fixed_overhead_s" in res:
         rows += [
-            ("fixed overhead (16-GPU fleet)", f"{res['fixed_overhead_s']:,.1f} s"),
+            (
+                "fixed overhead (16-GPU fleet, least of runs)",
+                f"{res['fixed_overhead_s']:,.1f} s  (runs {res.get('fixed_overhead_runs_s')}, target <= 20)",
+            ),
             ("pipeline_to_floor  (pipeline - overhead) / floor", f"{res['pipeline_to_floor']}  (target <= 2)"),
             (
                 f"one more day ({res['incremental_gpus']:,} GPUs, {res['incremental_history_days']} days built)",
