@@ -69,6 +69,7 @@ def parse_day(source: RawSource, paths: list[Path]) -> Parsed:
     """The day's files as one Parsed whose rows and rejects carry their file's index (FILE)."""
     if source.parse_day:
         return source.parse_day(paths)
+    # a day without files still replaces the day (with nothing): the table's schema comes from an empty parse
     parsed = [source.parse(p) for p in paths] or [Parsed(_empty_rows(source), no_rejects())]
     return Parsed(
         pl.concat([p.rows.with_columns(pl.lit(i, pl.Int32).alias(FILE)) for i, p in enumerate(parsed)]),
