@@ -77,11 +77,12 @@ def parse_nvidia_smi_day(paths: list[Path], hostnames: list[str]) -> Parsed:
     """A day of logs (one per host) parsed together, rows and rejects tagged with their file: a fleet logs to
     a file per host, and parsing each on its own costs ~12 ms of frame work however few lines it holds. The
     files are read BATCH_BYTES at a time, so the text held in Python stays bounded whatever the fleet."""
+    sizes = [p.stat().st_size for p in paths]
     parts, start = [], 0
     while start < len(paths):
-        stop, size = start + 1, paths[start].stat().st_size
-        while stop < len(paths) and size + paths[stop].stat().st_size <= BATCH_BYTES:
-            size += paths[stop].stat().st_size
+        stop, size = start, 0
+        while stop < len(paths) and (stop == start or size + sizes[stop] <= BATCH_BYTES):  # at least one file
+            size += sizes[stop]
             stop += 1
         part = _parse_batch(paths[start:stop], hostnames[start:stop])
         parts.append(Parsed(*(f.with_columns(pl.col(FILE) + start) for f in (part.rows, part.rejects))))
