@@ -137,9 +137,10 @@ def summary() -> str:
         f"unintended idle: {r['unintended_idle_ratio']:.1%}",
         f"ROI chain: lower-ROI {r['lower_roi_ratio']:.1%} of capacity, higher-ROI {r['higher_roi_ratio']:.1%}; "
         f"{r['models_trained']} models trained, {r['models_deployed']} deployed",
-        f"training:  ETT {r['ett_ratio']:.1%}; median time to start {r['median_time_to_start_min']:.1f} min, "
-        f"to recover {r['median_time_to_recover_min']:.1f} min",
-        f"util:      {r['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while allocated; "
+        f"training:  ETT {r['ett_ratio']:.1%} of job time ({r['requeue_wait_ratio']:.1%} waiting to requeue; "
+        f"goodput of held GPU time {r['held_goodput_ratio']:.1%}); median time to start "
+        f"{r['median_time_to_start_min']:.1f} min, to recover {r['median_time_to_recover_min']:.1f} min",
+        f"util:      {r['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while held; "
         f"energy {r['energy_mwh']:.2f} MWh",
         f"jobs:      {r['scheduler_jobs']} scheduler jobs, {r['failed_jobs']} failed, "
         f"{r['preempted_jobs']} preempted; {r['inference_requests']:,} inference requests",

@@ -67,7 +67,7 @@ def hour_figures(path):
         return con.execute(
             "select c.hour_at, c.host_id, c.gpu_index, round(c.existing_s, 6), round(c.observed_s, 6), "
             "round(c.allocated_active_s, 6), round(c.idle_no_demand_s, 6), round(c.down_unplanned_s, 6), "
-            "round(h.allocated_s, 6), h.allocated_job_id, round(h.gpu_util_ratio, 9), "
+            "round(h.allocated_s, 6), h.primary_holder_id, round(h.gpu_util_ratio, 9), "
             "(select round(sum(cost_usd), 6) from marts.fct_cost_allocation_monthly) "
             "from marts.fct_gpu_capacity_hourly c join marts.fct_gpu_hourly h using (hour_at, host_id, gpu_index) "
             "order by all"

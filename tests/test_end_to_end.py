@@ -86,20 +86,15 @@ def test_states_and_ratios_are_consistent(published):
     )
     assert bad == [(0,)]
     reserved = q(published, "select sum(allocated_s) from marts.fct_gpu_hourly where reservation <> 'none'")
-    assert reserved == [(0.0,)]  # buffers hold no work
+    assert reserved == [(0,)]  # buffers hold no work
     sources = dict(
-        q(
-            published,
-            "select allocation_source, count(*) from marts.fct_gpu_hourly "
-            "where allocation_source is not null group by 1",
-        )
+        q(published, "select allocation_source, count(*) from marts.fct_gpu_holder_hourly group by 1")
     )
     assert set(sources) == {"slurm", "kubernetes", "serving"}
-    owners = q(
-        published,
-        "select count(*) from marts.fct_gpu_hourly where allocation_source is not null and allocated_team is null",
-    )
+    owners = q(published, "select count(*) from marts.fct_gpu_holder_hourly where team is null")
     assert owners == [(0,)]  # every job seen in telemetry is found in the scheduler records
+    shared = q(published, "select count(*) from marts.fct_gpu_hourly where holders > 1")
+    assert shared[0][0] > 0, "GPUs change hands within an hour in the tiny fleet"
 
 
 def test_job_steps_do_not_double_count(published):
@@ -207,6 +202,21 @@ def test_training_marts_count_every_failure_the_simulator_caused(published, tiny
         published, "select count(*) from marts.fct_training_jobs where recovered_failures > 0 and time_to_recover_s > 0"
     )
     assert recovered[0][0] > 0
+
+
+def test_a_run_that_shares_gpu_hours_gets_the_utilisation_of_its_own_samples(published, tiny_warehouse):
+    """Per-run utilisation is taken over the seconds the run held each GPU: for runs whose GPU-hours also hold
+    another job's or free samples, it matches the mean of the run's own samples the simulator wrote (each covers
+    one sample interval; a sample before an outage or a maintenance boundary covers a little more or less)."""
+    truth = {r: t for r, t in tiny_warehouse["training_runs"].items() if t["shares_gpu_hours"] and t["samples"]}
+    found = dict(q(published, "select run_id, gpu_util_ratio from marts.fct_training_jobs"))
+    assert len(truth) >= 20
+    off = {
+        run: (found.get(run), t["util_ratio"])
+        for run, t in truth.items()
+        if found.get(run) is None or abs(found[run] - t["util_ratio"]) > 0.01
+    }
+    assert off == {}
 
 
 def test_low_traffic_report_names_the_barely_used_model(published, tiny_warehouse):

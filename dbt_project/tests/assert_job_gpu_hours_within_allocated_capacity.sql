@@ -4,6 +4,7 @@
 with training as (
     select usage_date, sum(gpu_hours) as training_gpu_hours
     from {{ ref('int_training_gpu_hours_daily') }}
+    where holds_gpus  -- a run waiting between attempts holds no capacity
     group by all
 ),
 

@@ -12,8 +12,8 @@ events as (
     select * from {{ ref('stg_training__training_events') }}
 ),
 
-gpu_hours as (
-    select * from {{ ref('fct_gpu_hourly') }}
+held as (
+    select * from {{ ref('int_gpu_usage_owned') }}
 ),
 
 labelled as (
@@ -28,7 +28,8 @@ time_split as (
     select
         date_trunc('month', training.usage_date)::date as month_start,
         labelled.framework,
-        sum(training.gpu_hours) as training_gpu_hours,
+        sum(training.gpu_hours) filter (where training.holds_gpus) as training_gpu_hours,
+        sum(training.gpu_hours) as job_gpu_hours,
         sum(training.gpu_hours) filter (where training.category = 'productive') as productive_gpu_hours
     from training
     inner join labelled on training.run_id = labelled.run_id
@@ -48,18 +49,15 @@ samples as (
 ),
 
 utilisation as (
-    -- the launcher names scheduler jobs after the run: telemetry-held hours map back to it
+    -- the launcher names scheduler jobs after the run: each holder's own held seconds map back to it
     select
-        date_trunc('month', gpu_hours.hour_at)::date as month_start,
+        date_trunc('month', held.hour_at)::date as month_start,
         labelled.framework,
-        sum(gpu_hours.gpu_util_ratio * gpu_hours.allocated_s)
-            / nullif(sum(gpu_hours.allocated_s) filter (where gpu_hours.gpu_util_ratio is not null), 0)
-            as gpu_util_ratio,
-        sum(gpu_hours.sm_active_ratio * gpu_hours.allocated_s)
-            / nullif(sum(gpu_hours.allocated_s) filter (where gpu_hours.sm_active_ratio is not null), 0)
-            as sm_active_ratio
-    from gpu_hours
-    inner join labelled on gpu_hours.allocated_workload = labelled.run_id
+        {{ held_mean('held.gpu_util_ratio') }} as gpu_util_ratio,
+        {{ held_mean('held.sm_active_ratio') }} as sm_active_ratio
+    from held
+    inner join labelled on held.workload = labelled.run_id
+    where held.allocation_source in ('slurm', 'kubernetes')
     group by all
 ),
 
@@ -74,7 +72,8 @@ final as (
         utilisation.sm_active_ratio,
         samples.samples_new,
         samples.samples_new / nullif(time_split.training_gpu_hours, 0) as new_samples_per_gpu_hour,
-        coalesce(time_split.productive_gpu_hours, 0) / nullif(time_split.training_gpu_hours, 0) as ett_ratio
+        coalesce(time_split.productive_gpu_hours, 0) / nullif(time_split.job_gpu_hours, 0) as ett_ratio,
+        coalesce(time_split.productive_gpu_hours, 0) / nullif(time_split.training_gpu_hours, 0) as held_goodput_ratio
     from time_split
     left join samples
         on time_split.month_start = samples.month_start and time_split.framework = samples.framework

@@ -1,5 +1,7 @@
--- GPU x hour for every hour each inventoried GPU existed (the spine), with what held it and how hard it
--- worked. Hours without telemetry stay, with observed_s = 0.
+-- GPU x hour for every hour each inventoried GPU existed (the spine), how long it was held and how hard it
+-- worked over every observed second. Hours without telemetry stay, with observed_s = 0. The primary_holder_*
+-- columns name the holder that held the GPU longest in the hour, for browsing: hours and readings are attributed
+-- per holder in fct_gpu_holder_hourly, never from these columns.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at); dbt gives each batch only that day of
 -- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
 {{ config(
@@ -31,15 +33,16 @@ final as (
         spine.pool,
         spine.reservation,
         spine.usd_per_gpu_hour,
-        spine.existing_us / 1e6 as existing_s,
-        coalesce(telemetry.observed_s, 0) as observed_s,
-        coalesce(telemetry.allocated_s, 0) as allocated_s,
-        telemetry.allocation_id as allocated_job_id,
-        telemetry.allocation_source,
-        allocations.team as allocated_team,
-        allocations.project as allocated_project,
-        allocations.model_name as allocated_model,
-        allocations.workload as allocated_workload,
+        {{ us_to_s('spine.existing_us') }} as existing_s,
+        {{ us_to_s('coalesce(telemetry.observed_us, 0)') }} as observed_s,
+        {{ us_to_s('coalesce(telemetry.allocated_us, 0)') }} as allocated_s,
+        coalesce(telemetry.holders, 0) as holders,
+        telemetry.primary_allocation_id as primary_holder_id,
+        telemetry.primary_allocation_source as primary_holder_source,
+        allocations.team as primary_holder_team,
+        allocations.project as primary_holder_project,
+        allocations.model_name as primary_holder_model,
+        allocations.workload as primary_holder_workload,
         telemetry.gpu_util_ratio,
         telemetry.sm_active_ratio,
         telemetry.tensor_active_ratio,
@@ -57,9 +60,9 @@ final as (
         and spine.hour_at = telemetry.hour_at
     -- an allocation id is unique within its cluster (Slurm job id, Kubernetes Job name, deployment id)
     left join allocations
-        on telemetry.allocation_source = allocations.allocation_source
+        on telemetry.primary_allocation_source = allocations.allocation_source
         and spine.cluster = allocations.cluster
-        and telemetry.allocation_id = allocations.allocation_id
+        and telemetry.primary_allocation_id = allocations.allocation_id
 )
 
 select * from final

@@ -11,8 +11,8 @@ hourly as (
     select * from {{ ref('stg_inference__hourly') }}
 ),
 
-gpu_hours as (
-    select * from {{ ref('fct_gpu_hourly') }}
+held as (
+    select * from {{ ref('int_gpu_usage_owned') }}
 ),
 
 daily_traffic as (
@@ -52,13 +52,14 @@ approx_latency as (
     group by all
 ),
 
+-- the seconds each deployment held each GPU, credited to its model
 serving as (
     select
-        allocated_workload as model_name,
+        workload as model_name,
         hour_at::date as usage_date,
-        sum(allocated_s) / 3600 as serving_gpu_hours,
-        sum(allocated_s / 3600 * usd_per_gpu_hour) as serving_cost_usd
-    from gpu_hours
+        {{ us_to_hours('sum(held_us)') }} as serving_gpu_hours,
+        sum({{ usd_for_us('held_us', 'usd_per_gpu_hour') }}) as serving_cost_usd
+    from held
     where allocation_source = 'serving'
     group by all
 ),

@@ -12,8 +12,8 @@ owners as (
     select * from {{ ref('int_model_owners') }}
 ),
 
-gpu_hours as (
-    select * from {{ ref('fct_gpu_hourly') }}
+held as (
+    select * from {{ ref('int_gpu_usage_owned') }}
 ),
 
 headcount as (
@@ -46,10 +46,13 @@ output_counts as (
     group by all
 ),
 
+-- the GPU-hours each holder held, credited to its team (as fct_cost_allocation_monthly charges them)
 usage as (
-    select date_trunc('month', hour_at)::date as month_start, allocated_team as team, sum(allocated_s) / 3600 as gpu_hours
-    from gpu_hours
-    where allocated_team is not null
+    select
+        date_trunc('month', hour_at)::date as month_start,
+        coalesce(team, 'unknown') as team,
+        {{ us_to_hours('sum(held_us)') }} as gpu_hours
+    from held
     group by all
 ),
 

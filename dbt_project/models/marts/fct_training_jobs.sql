@@ -1,5 +1,5 @@
--- One row per training run (all its attempts): who, what, how long it waited, how its GPU time split into
--- ETT categories, its failures and how long it took to recover from them.
+-- One row per training run (all its attempts): who, what, how long it waited, how its end-to-end time split into
+-- ETT categories (held ones and requeue_wait between attempts), its failures and how long it took to recover.
 with events as (
     select * from {{ ref('stg_training__training_events') }}
 ),
@@ -12,25 +12,35 @@ runs as (
     select * from {{ ref('int_training_runs') }}
 ),
 
+recoveries as (
+    select * from {{ ref('int_training_recoveries') }}
+),
+
+requeue_waits as (
+    select * from {{ ref('int_training_requeue_waits') }}
+),
+
 telemetry_window as (
     select * from {{ ref('int_telemetry_window') }}
 ),
 
-gpu_hours as (
-    select * from {{ ref('fct_gpu_hourly') }}
+held as (
+    select * from {{ ref('int_gpu_usage_owned') }}
 ),
 
--- telemetry's view: hours in which the run's GPUs (its scheduler jobs are named after it) averaged low util
+-- telemetry's view, over the seconds the run's scheduler jobs (named after it) held each GPU: utilisation, and
+-- the GPU-hours in which its own share of a GPU-hour averaged low utilisation
 stalled as (
     select
-        allocated_workload as run_id,
-        sum(allocated_s) filter (where gpu_util_ratio < {{ var('stall_util_threshold') }}) / 3600
-            as low_util_gpu_hours,
-        sum(gpu_util_ratio * allocated_s) / nullif(sum(allocated_s) filter (where gpu_util_ratio is not null), 0)
-            as gpu_util_ratio
-    from gpu_hours
+        workload as run_id,
+        {{ us_to_hours(
+            'coalesce(sum(held_us) filter (where gpu_util_ratio_x_us < '
+            ~ var('stall_util_threshold') ~ ' * gpu_util_ratio_us), 0)'
+        ) }} as low_util_gpu_hours,
+        {{ held_mean('gpu_util_ratio') }} as gpu_util_ratio
+    from held
     where allocation_source in ('slurm', 'kubernetes')
-    group by allocated_workload
+    group by workload
 ),
 
 attempts as (
@@ -54,30 +64,19 @@ attempts as (
     group by run_id
 ),
 
--- a failure is recovered when a later attempt starts consuming new samples again
-failures as (
-    select run_id, attempt, max(event_at) as failed_at
-    from events
-    where event = 'attempt_ended' and outcome in ('failed', 'preempted')
-    group by all
-),
-
-recoveries as (
-    select
-        failures.run_id,
-        failures.attempt,
-        epoch(min(intervals.interval_start_at) - failures.failed_at) as time_to_recover_s
-    from failures
-    inner join intervals
-        on failures.run_id = intervals.run_id
-        and intervals.attempt > failures.attempt
-        and intervals.category in ('productive', 'lost_progress')
-    group by failures.run_id, failures.attempt, failures.failed_at
-),
-
 recovery_totals as (
     select run_id, count(*) as recovered_failures, sum(time_to_recover_s) as time_to_recover_s
     from recoveries
+    where recovered_at is not null
+    group by run_id
+),
+
+requeue_totals as (
+    select
+        run_id,
+        {{ us_to_s("sum(duration_us)") }} as requeue_wait_s,
+        {{ us_to_hours('sum(duration_us * n_gpus)') }} as requeue_wait_gpu_hours
+    from requeue_waits
     group by run_id
 ),
 
@@ -85,11 +84,13 @@ gpu_time as (
     select
         run_id,
         {%- for category in ett_categories() %}
-        coalesce(sum(duration_us * n_gpus) filter (where category = '{{ category }}'), 0) / 3600e6
+        {{ us_to_hours("coalesce(sum(duration_us * n_gpus) filter (where category = '" ~ category ~ "'), 0)") }}
             as {{ category }}_gpu_hours,
-        coalesce(sum(duration_us) filter (where category = '{{ category }}'), 0) / 1e6 as {{ category }}_s,
+        {{ us_to_s("coalesce(sum(duration_us) filter (where category = '" ~ category ~ "'), 0)") }} as {{ category }}_s,
         {%- endfor %}
-        sum(duration_us * n_gpus) / 3600e6 as gpu_hours
+        {{ us_to_hours('sum(duration_us * n_gpus)') }} as gpu_hours,
+        coalesce(sum(duration_us * n_gpus) filter (where category = 'productive'), 0)
+            / nullif(sum(duration_us * n_gpus), 0) as held_goodput_ratio
     from intervals
     group by run_id
 ),
@@ -116,9 +117,11 @@ final as (
         epoch(attempts.started_at - runs.submitted_at) as wait_s,
         epoch(coalesce(attempts.ended_at, telemetry_window.window_end) - attempts.started_at) as e2e_wall_s,
         gpu_time.productive_s,
+        coalesce(requeue_totals.requeue_wait_s, 0) as requeue_wait_s,
         gpu_time.productive_s
             / nullif(epoch(coalesce(attempts.ended_at, telemetry_window.window_end) - attempts.started_at), 0)
             as ett_ratio,
+        gpu_time.held_goodput_ratio,
         epoch(attempts.first_batch_at - attempts.started_at) as time_to_start_s,
         attempts.failures_infra,
         attempts.failures_user,
@@ -130,13 +133,15 @@ final as (
         coalesce(stalled.low_util_gpu_hours, 0) as low_util_gpu_hours,
         coalesce(gpu_time.gpu_hours, 0) as gpu_hours,
         {%- for category in ett_categories() %}
-        coalesce(gpu_time.{{ category }}_gpu_hours, 0) as {{ category }}_gpu_hours{{ "," if not loop.last }}
+        coalesce(gpu_time.{{ category }}_gpu_hours, 0) as {{ category }}_gpu_hours,
         {%- endfor %}
+        coalesce(requeue_totals.requeue_wait_gpu_hours, 0) as requeue_wait_gpu_hours
     from attempts
     cross join telemetry_window
     left join runs on attempts.run_id = runs.run_id
     left join gpu_time on attempts.run_id = gpu_time.run_id
     left join recovery_totals on attempts.run_id = recovery_totals.run_id
+    left join requeue_totals on attempts.run_id = requeue_totals.run_id
     left join stalled on attempts.run_id = stalled.run_id
     where attempts.started_at is not null
 )

@@ -7,6 +7,10 @@ gpu_hours as (
     select * from {{ ref('fct_gpu_hourly') }}
 ),
 
+held as (
+    select * from {{ ref('int_gpu_usage_owned') }}
+),
+
 waterfall as (
     select * from {{ ref('rpt_capacity_waterfall_monthly') }}
 ),
@@ -21,6 +25,10 @@ jobs as (
 
 training_runs as (
     select * from {{ ref('fct_training_jobs') }}
+),
+
+recoveries as (
+    select * from {{ ref('int_training_recoveries') }}
 ),
 
 serving as (
@@ -54,10 +62,12 @@ fleet as (
     from capacity
 ),
 
+held_activity as (
+    select {{ held_mean('gpu_util_ratio') }} as allocated_gpu_util_ratio from held
+),
+
 activity as (
     select
-        sum(gpu_util_ratio * allocated_s) / nullif(sum(allocated_s) filter (where gpu_util_ratio is not null), 0)
-            as allocated_gpu_util_ratio,
         sum(energy_wh) / 1e6 as energy_mwh,
         sum(existing_s / 3600 * usd_per_gpu_hour) as capacity_cost_usd
     from gpu_hours
@@ -76,6 +86,7 @@ final as (
     select
         fleet.*,
         activity.*,
+        held_activity.*,
         chain.*,
         date_diff('day', fleet.window_start, fleet.window_end) as days,
         -- shares of capacity: only on data that covers the whole fleet (a sampled trace leaves them NULL)
@@ -91,10 +102,14 @@ final as (
         coverage.telemetry_coverage,
         coverage.jobs_coverage,
         coverage.traffic_coverage,
-        (select sum(productive_gpu_hours) / nullif(sum(training_gpu_hours), 0) from ett where scope = 'fleet')
+        (select sum(productive_gpu_hours) / nullif(sum(job_gpu_hours), 0) from ett where scope = 'fleet')
             as ett_ratio,
+        (select sum(productive_gpu_hours) / nullif(sum(training_gpu_hours), 0) from ett where scope = 'fleet')
+            as held_goodput_ratio,
+        (select sum(requeue_wait_gpu_hours) / nullif(sum(job_gpu_hours), 0) from ett where scope = 'fleet')
+            as requeue_wait_ratio,
         (select median(time_to_start_s) from training_runs) as median_time_to_start_s,
-        (select median(time_to_recover_per_failure_s) from training_runs) as median_time_to_recover_s,
+        (select median(time_to_recover_s) from recoveries) as median_time_to_recover_s,
         (select count(*) from jobs where scheduler <> 'serving') as scheduler_jobs,
         (select count(*) from jobs where final_state = 'failed') as failed_jobs,
         (select count(*) from jobs where final_state = 'preempted') as preempted_jobs,
@@ -104,6 +119,7 @@ final as (
         (select sum(cost_usd) filter (where cost_kind = 'idle') / sum(cost_usd) from costs) as idle_cost_share
     from fleet
     cross join activity
+    cross join held_activity
     cross join chain
     cross join (
         select *, telemetry_coverage = 'full' and jobs_coverage = 'full' as fleet_covered from coverage

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from .config import SKUS, FleetConfig
 from .fleet import REGIONS, build_hosts, build_org
@@ -83,7 +84,7 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
     out = Landing(landing_root, cfg.start)
     _write_inventory(cfg, out, hosts, org)
     _write_maintenance(cfg, out, hosts)
-    _write_telemetry(cfg, out, hosts, occupancy_by_gpu(jobs, deployments), rng)
+    held = _write_telemetry(cfg, out, hosts, occupancy_by_gpu(jobs, deployments), rng)
     _write_scheduler(cfg, out, jobs, org)
     _write_training_events(cfg, out, jobs, registered)
     _write_registry(cfg, out, stage_events, deployments, org)
@@ -98,19 +99,27 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
         "jobs": len(jobs),
         "attempts": sum(len(j.attempts) for j in jobs),
         "reserved_hosts": {h.host_id: h.reservation for h in hosts if h.reservation != "none"},
-        "training_runs": {j.job_id: _run_truth(cfg, j) for j in jobs if j.kind == "training" and j.attempts},
+        "training_runs": {j.job_id: _run_truth(cfg, j, held) for j in jobs if j.kind == "training" and j.attempts},
         "deployed_rps": {d.model: d.base_rps for d in deployments if d.end_s is None or d.end_s >= cfg.horizon_s},
     }
 
 
-def _run_truth(cfg: FleetConfig, job) -> dict:
-    """What the warehouse should find for a training run: its attempts and the failures reported in the window."""
+def _run_truth(cfg: FleetConfig, job, held: dict) -> dict:
+    """What the warehouse should find for a training run: its attempts, the failures reported in the window, and
+    the utilisation of the samples its attempts' GPUs reported (with whether any of its GPU-hours had samples of
+    another holder or of free time)."""
     ended = [a for a in job.attempts if a.end < cfg.horizon_s and a.outcome != "completed"]
+    labels = {a.sched_job_id for a in job.attempts} | {f"{a.sched_job_id}-worker-0" for a in job.attempts}
+    own = [held[label] for label in labels if label in held]
+    samples = sum(n for n, _, _ in own)
     return {
         "attempts": len(job.attempts),
         "infra": sum(a.outcome == "failed_infra" for a in ended),
         "user": sum(a.outcome == "failed_user" for a in ended),
         "preemptions": sum(a.outcome in ("preempted", "drained") for a in ended),
+        "samples": samples,
+        "util_ratio": sum(n * u for n, u, _ in own) / samples / 100 if samples else None,
+        "shares_gpu_hours": any(shared for _, _, shared in own),
     }
 
 
@@ -211,9 +220,22 @@ def _write_maintenance(cfg, out: Landing, hosts) -> None:
         )
 
 
-def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> None:
+def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> dict:
+    """Write each host's samples; returns, per holder label (hpc_job or pod), its sample count, mean utilisation
+    (%) and whether it shared a GPU-hour with another holder or with free time: the ground truth of per-holder
+    readings."""
+    labelled = []
     for h in hosts:
         frame = host_samples(cfg, h, occ, rng)
+        labelled.append(
+            frame.select(
+                pl.lit(h.host_id).alias("host"),
+                "gpu",
+                (pl.col("ts_ms") // 3_600_000).alias("hour"),
+                pl.when(pl.col("hpc_job") != "").then("hpc_job").otherwise("pod").alias("holder"),
+                "util_pct",
+            )
+        )
         for day in range(cfg.days):
             part = frame.filter((frame["ts_ms"] >= day * 86_400_000) & (frame["ts_ms"] < (day + 1) * 86_400_000))
             if part.is_empty():
@@ -231,6 +253,15 @@ def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> None:
                 out.write(
                     "dcgm_samples", day, f"{h.host_id}.prom", dcgm_text(part, h.host_id, h.sku, h.cluster == "k8s-b")
                 )
+    samples = pl.concat(labelled)
+    shared = samples.group_by("host", "gpu", "hour").agg(pl.col("holder").n_unique().alias("holders_in_hour"))
+    per_holder = (
+        samples.join(shared, on=["host", "gpu", "hour"])
+        .filter(pl.col("holder") != "")
+        .group_by("holder")
+        .agg(pl.len().alias("n"), pl.col("util_pct").mean().alias("util"), (pl.col("holders_in_hour") > 1).any())
+    )
+    return {holder: (n, util, any_shared) for holder, n, util, any_shared in per_holder.iter_rows()}
 
 
 def _scheduler_records(jobs):

@@ -20,6 +20,7 @@ unioned as (
         case when coalesce(user_name, '') <> '' then replace(job_name, user_name, {{ pseudonym('user_name') }})
             else job_name end as job_name,
         null as workload,
+        null as model_name,
         gpus::double as gpus,
         gpu_type,
         submitted_at,
@@ -39,6 +40,7 @@ unioned as (
         {{ pseudonym('user_name') }} as user_pseudonym,
         run_id as job_name,
         workload,
+        model_name,
         gpus,
         gpu_product as gpu_type,
         submitted_at,

@@ -1,5 +1,7 @@
--- GPU x hour from telemetry: covered seconds, what held the GPU, time-weighted readings, energy, and the
--- covered microseconds in each capacity state (see int_gpu_samples_classified).
+-- GPU x hour from telemetry: covered seconds, the seconds any holder held the GPU and how many holders it had,
+-- its primary holder (the one holding it longest: a label for browsing, never a basis for attributing hours or
+-- readings, which int_gpu_hours_by_allocation does per holder), time-weighted readings over every covered second,
+-- energy, and the covered microseconds in each capacity state (see int_gpu_samples_classified).
 -- Built one UTC day of hours per query (dbt microbatch on hour_at). The classified time is read unfiltered by dbt
 -- (.render()) and selected by hour: hour 00 has rows from the previous day's last samples too.
 {{ config(
@@ -17,15 +19,16 @@ by_allocation as (
     where {{ in_batch('hour_at') }}
 ),
 
-main_allocation as (
+holders as (
     select
         host_id,
         gpu_index,
         hour_at,
-        arg_max(allocation_id, held_us) as allocation_id,
-        arg_max(allocation_source, held_us) as allocation_source,
+        -- ties broken by id, so a rebuild names the same primary holder
+        arg_max(allocation_id, (held_us, allocation_id)) as primary_allocation_id,
+        arg_max(allocation_source, (held_us, allocation_id)) as primary_allocation_source,
         sum(held_us) as allocated_us,
-        count(*) as allocations
+        count(*) as holders
     from by_allocation
     group by all
 ),
@@ -55,16 +58,15 @@ readings as (
 final as (
     select
         readings.*,
-        readings.observed_us / 1e6 as observed_s,
-        coalesce(main_allocation.allocated_us, 0) / 1e6 as allocated_s,
-        main_allocation.allocation_id,
-        main_allocation.allocation_source,
-        coalesce(main_allocation.allocations, 0) as allocations
+        coalesce(holders.allocated_us, 0) as allocated_us,
+        holders.primary_allocation_id,
+        holders.primary_allocation_source,
+        coalesce(holders.holders, 0) as holders
     from readings
-    left join main_allocation
-        on readings.host_id = main_allocation.host_id
-        and readings.gpu_index = main_allocation.gpu_index
-        and readings.hour_at = main_allocation.hour_at
+    left join holders
+        on readings.host_id = holders.host_id
+        and readings.gpu_index = holders.gpu_index
+        and readings.hour_at = holders.hour_at
 )
 
 select * from final

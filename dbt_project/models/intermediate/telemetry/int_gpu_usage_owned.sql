@@ -1,5 +1,6 @@
--- GPU x UTC hour x allocation: microseconds each job or deployment held the GPU, with its owner (team, project,
--- model) and the GPU's inventory rate - what the cost marts charge.
+-- GPU x UTC hour x holder: microseconds each job attempt or deployment held the GPU, the time-weighted reading
+-- sums over those microseconds, its owner (team, project, model, workload) and the GPU's inventory rate. The one
+-- grain every per-team, per-job, per-model, per-framework and fleet "while held" figure is derived from.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at); dbt gives each batch only that day of
 -- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
 {{ config(
@@ -25,13 +26,16 @@ final as (
         held.host_id,
         held.gpu_index,
         spine.cluster,
+        spine.pool,
+        spine.gpu_model,
         spine.usd_per_gpu_hour,
         held.allocation_source,
         held.allocation_id,
         allocations.team,
         allocations.project,
         allocations.model_name,
-        held.held_us
+        allocations.workload,
+        held.* exclude (host_id, gpu_index, hour_at, allocation_source, allocation_id)
     from held
     inner join spine
         on held.host_id = spine.host_id and held.gpu_index = spine.gpu_index and held.hour_at = spine.hour_at

@@ -1,7 +1,15 @@
--- Training run x UTC day x ETT category: GPU-hours held and their cost at the family's inventory rate.
--- An interval spanning midnight counts in each day for its part.
-with intervals as (
-    select * from {{ ref('int_training_intervals_classified') }}
+-- Training run x UTC day x ETT category: the run's GPU-seconds, in GPU-hours, and the cost of the held ones at the
+-- family's inventory rate. The categories are the held ones of int_training_intervals_classified plus
+-- requeue_wait (between attempts, int_training_requeue_waits: no GPU held, no cost): together they are the run's
+-- GPUs x its end-to-end time, the denominator of ETT. An interval spanning midnight counts in each day for its part.
+with held as (
+    select run_id, category, n_gpus, interval_start_at, interval_end_at
+    from {{ ref('int_training_intervals_classified') }}
+),
+
+requeue as (
+    select run_id, 'requeue_wait' as category, n_gpus, wait_start_at, wait_end_at
+    from {{ ref('int_training_requeue_waits') }}
 ),
 
 runs as (
@@ -10,6 +18,12 @@ runs as (
 
 rates as (
     select * from {{ ref('int_gpu_family_rates') }}
+),
+
+intervals as (
+    select * from held
+    union all
+    select * from requeue
 ),
 
 by_day as (
@@ -29,23 +43,31 @@ clipped as (
         by_day.run_id,
         by_day.category,
         (epoch_us(least(by_day.interval_end_at, by_day.day_at + interval 1 day))
-         - epoch_us(greatest(by_day.interval_start_at, by_day.day_at))) * by_day.n_gpus / 3600e6 as gpu_hours
+         - epoch_us(greatest(by_day.interval_start_at, by_day.day_at))) * by_day.n_gpus as gpu_us
     from by_day
+),
+
+summed as (
+    select usage_date, run_id, category, sum(gpu_us) as gpu_us
+    from clipped
+    group by all
 ),
 
 final as (
     select
-        clipped.usage_date,
-        clipped.run_id,
+        summed.usage_date,
+        summed.run_id,
         coalesce(runs.team, 'unknown') as team,
         runs.gpu_family,
-        clipped.category,
-        sum(clipped.gpu_hours) as gpu_hours,
-        sum(clipped.gpu_hours) * any_value(rates.usd_per_gpu_hour) as cost_usd
-    from clipped
-    left join runs on clipped.run_id = runs.run_id
+        summed.category,
+        summed.category <> 'requeue_wait' as holds_gpus,
+        {{ us_to_hours('summed.gpu_us') }} as gpu_hours,
+        case when summed.category <> 'requeue_wait'
+            then {{ usd_for_us('summed.gpu_us', 'rates.usd_per_gpu_hour') }}
+        end as cost_usd
+    from summed
+    left join runs on summed.run_id = runs.run_id
     left join rates on runs.gpu_family = rates.gpu_family
-    group by all
 )
 
 select * from final

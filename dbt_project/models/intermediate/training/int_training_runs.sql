@@ -1,5 +1,6 @@
 -- One row per training run: its owner and what it ran on. Runs submitted before the window have no
--- `submitted` event; their owner comes from the scheduler record of their first attempt.
+-- `submitted` event; their owner (and model, from a Kubernetes attempt's model label) comes from the scheduler
+-- records of their attempts.
 with events as (
     select * from {{ ref('stg_training__training_events') }}
 ),
@@ -34,6 +35,7 @@ scheduled as (
         arg_min(jobs.team, jobs.submitted_at) as team,
         arg_min(jobs.user_pseudonym, jobs.submitted_at) as user_pseudonym,
         arg_min(jobs.project, jobs.submitted_at) as project,
+        arg_min(jobs.model_name, jobs.submitted_at) filter (where jobs.model_name is not null) as model_name,
         arg_min(coalesce(gres.family, product.family), jobs.submitted_at) as gpu_family
     from jobs
     left join (select distinct gres_type, family from skus) as gres
@@ -53,7 +55,7 @@ final as (
         coalesce(submissions.team, scheduled.team) as team,
         coalesce(submissions.project, scheduled.project) as project,
         coalesce({{ pseudonym('submissions.user_name') }}, scheduled.user_pseudonym) as user_pseudonym,
-        submissions.model_name,
+        coalesce(submissions.model_name, scheduled.model_name) as model_name,
         submissions.framework,
         submissions.gpu_model,
         coalesce(skus.family, scheduled.gpu_family) as gpu_family,
