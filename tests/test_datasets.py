@@ -206,6 +206,25 @@ def test_alibaba_warehouse_without_telemetry_reports_no_utilisation(trace_wareho
     assert rejects == [(0,)]
 
 
+def test_alibaba_job_gpu_hours_are_the_pods_own_times(trace_warehouses, traces):
+    """Every started pod held its GPUs (or its gpu_milli share of one) from scheduled to deleted, whatever its
+    last phase: the warehouse's job GPU-hours equal that sum taken straight from the pod list."""
+    pods = f"read_csv('{traces / 'alibaba' / 'v2023_openb_pod_list_default.csv'}')"
+    share = "case when num_gpu = 1 and gpu_milli < 1000 then gpu_milli / 1000 else num_gpu end"
+    expected, running = duckdb.sql(
+        f"select sum({share} * (deletion_time - scheduled_time) / 3600) filter (where pod_phase <> 'Pending'), "
+        f"count(*) filter (where pod_phase = 'Running') from {pods}"
+    ).fetchall()[0]
+    db = trace_warehouses["alibaba-gpu-2023"]
+    measured, deleted = query(
+        db,
+        "select sum(gpu_hours), count(*) filter (where final_state = 'deleted_while_running') from marts.fct_jobs",
+    )[0]
+    assert measured == pytest.approx(expected, rel=1e-9)
+    assert deleted == running  # a Running pod was deleted while running, not still running at the trace end
+    assert query(db, "select count(*) from marts.fct_jobs where final_state = 'running'") == [(0,)]
+
+
 def test_alibaba_jobs_fit_the_cluster_they_ran_on(trace_warehouses):
     """No negative durations, and at no instant do the pods running hold more GPUs than the cluster has (the
     pod list names no node, so the cluster is the finest capacity a pod can be checked against)."""

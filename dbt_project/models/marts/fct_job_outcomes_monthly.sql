@@ -26,7 +26,7 @@ final as (
         team,
         count(*) as jobs,
         sum(gpu_hours) as gpu_hours,
-        {%- for state in ['completed', 'failed', 'cancelled', 'preempted', 'running'] %}
+        {%- for state in ['completed', 'failed', 'cancelled', 'preempted', 'deleted_while_running', 'running'] %}
         count(*) filter (where final_state = '{{ state }}') as {{ state }}_jobs,
         coalesce(sum(gpu_hours) filter (where final_state = '{{ state }}'), 0) as {{ state }}_gpu_hours,
         count(*) filter (where final_state = '{{ state }}') / count(*) as {{ state }}_share_by_count,

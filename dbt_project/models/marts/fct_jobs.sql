@@ -109,6 +109,8 @@ final as (
                 then 'failed'
             when unioned.scheduler_state in ('CANCELLED', 'REVOKED') then 'cancelled'
             when unioned.scheduler_state in ('PREEMPTED', 'REQUEUED') then 'preempted'
+            -- Kubernetes: deleted after it started, no outcome recorded (it ran until the deletion)
+            when unioned.scheduler_state = 'DELETED' then 'deleted_while_running'
             when unioned.scheduler_state in ('RUNNING', 'SUSPENDED', 'COMPLETING', 'CONFIGURING') then 'running'
             when unioned.scheduler_state = 'PENDING' then 'pending'
             else 'unknown'

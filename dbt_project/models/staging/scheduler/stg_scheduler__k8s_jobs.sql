@@ -27,7 +27,8 @@ extracted as (
         try_cast(metadata ->> '$.creationTimestamp' as timestamptz) as submitted_at,
         try_cast(status ->> '$.startTime' as timestamptz) as started_at,
         try_cast(coalesce(status ->> '$.completionTime', status ->> '$.conditions[0].lastTransitionTime') as timestamptz)
-            as ended_at,
+            as finished_at,
+        try_cast(metadata ->> '$.deletionTimestamp' as timestamptz) as deleted_at,
         status ->> '$.conditions[0].type' as condition_type,
         status ->> '$.conditions[0].reason' as condition_reason,
         try_cast(status ->> '$.active' as integer) as active_pods,
@@ -42,13 +43,17 @@ extracted as (
 final as (
     select
         * exclude (condition_type, condition_reason, active_pods, partition_date, source_file, source_line, whole_gpus,
-            gpu_milli),
+            gpu_milli, finished_at),
         case when whole_gpus = 1 and gpu_milli between 0 and 1000 then gpu_milli / 1000 else whole_gpus end as gpus,
+        -- a started Job deleted with no outcome held its GPUs until the deletion; a Job deleted before it started
+        -- stays PENDING (it never held a GPU)
+        coalesce(finished_at, case when started_at is not null then deleted_at end) as ended_at,
         case
             when condition_type = 'Complete' then 'COMPLETED'
             when condition_type = 'Failed' and condition_reason = 'Preempted' then 'PREEMPTED'
             when condition_type = 'Failed' and condition_reason = 'PodFailurePolicy' then 'NODE_FAIL'
             when condition_type = 'Failed' then 'FAILED'
+            when started_at is not null and deleted_at is not null then 'DELETED'
             when started_at is not null then 'RUNNING'
             else 'PENDING'
         end as state
