@@ -1,9 +1,12 @@
+import duckdb
 import polars as pl
 import pytest
 from conftest import FIXTURES
 
 from pipelines.lib.hostlist import compress_hostlist, expand_hostlist
 from pipelines.lib.parsers.sacct import parse_sacct
+from pipelines.lib.sources import BY_TABLE
+from pipelines.lib.warehouse import load_partition
 
 
 def test_xdmod_unit_log_without_header():
@@ -55,6 +58,35 @@ def test_header_mode_missing_column_and_bad_lines(tmp_path):
     g.write_text("JobID|Cluster|State\n1|c|RUNNING\n")
     bad = parse_sacct(g)
     assert bad.rows.is_empty() and set(bad.rejects["reason"]) == {"missing_column"}
+
+
+def test_a_line_without_a_job_id_is_quarantined_not_keyed_by_its_cluster(tmp_path):
+    """Through the production load path: the line lands in raw.quarantine with file, line and reason, never as a
+    job whose key is only `slurm:<cluster>:`, and the audit reconciles."""
+    day, name = "2025-03-03", "s.txt"
+    landing = tmp_path / "landing"
+    path = landing / "sacct_jobs" / f"dt={day}" / name
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
+        "7|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00|Unknown|RUNNING|gres/gpu=8|n[1-2]\n"
+        "|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00|Unknown|RUNNING|gres/gpu=8|n3\n"
+        " |c|t|u|2025-03-03T00:00:00|None|None|PENDING||None assigned\n"
+    )
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        load_partition(con, BY_TABLE["sacct_jobs"], day, [path], landing)
+        assert con.execute("select job_id from raw.sacct_jobs").fetchall() == [("7",)]
+        quarantined = con.execute(
+            "select source_file, source_line, reason from raw.quarantine order by source_line"
+        ).fetchall()
+        assert quarantined == [
+            (f"sacct_jobs/dt={day}/{name}", 3, "missing_job_id"),
+            (f"sacct_jobs/dt={day}/{name}", 4, "missing_job_id"),
+        ]
+        read, loaded, rejected = con.execute(
+            "select rows_read, rows_loaded, rows_quarantined from raw.load_audit"
+        ).fetchall()[0]
+        assert (read, loaded, rejected) == (3, 1, 2) and read == loaded + rejected
 
 
 @pytest.mark.parametrize(

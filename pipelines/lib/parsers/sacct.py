@@ -77,6 +77,10 @@ def parse_sacct(path: Path) -> Parsed:
     for col in COLUMNS.values():
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(col))
+    # the JobID is the job's key: without it the row would load as job `slurm:<cluster>:`
+    no_id = pl.col("job_id").fill_null("").str.strip_chars() == ""
+    missing_id = frame.filter(no_id)
+    frame = frame.filter(~no_id)
     bad_time = ~(
         pl.col("submit").str.contains(SLURM_TIME)
         & pl.col("start").str.contains(SLURM_TIME)
@@ -103,6 +107,7 @@ def parse_sacct(path: Path) -> Parsed:
     out = [
         bad_enc,
         rejects(wrong, "field_count", f"expected {len(header)} |-separated fields"),
+        rejects(missing_id, "missing_job_id", "JobID is empty"),
         rejects(bad_times, "bad_timestamp", "Submit/Start/End is not YYYY-MM-DDTHH:MM:SS, Unknown or None"),
         rejects(reversed_times, "end_before_start", pl.format("End {} is before Start {}", "end", "start")),
         rejects(bad_list, "bad_nodelist", pl.format("cannot expand NodeList {}", "node_list")),
