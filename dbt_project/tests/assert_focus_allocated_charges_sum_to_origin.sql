@@ -1,12 +1,12 @@
 -- FOCUS split cost allocation: the allocated charges of a host-day add back up to the origin charge
--- (the host's capacity that day x its rate) in quantity and cost.
+-- (the host's capacity that day x each hour's rate) in quantity and cost, exactly (DECIMAL).
 {{ config(meta={'dagster': {'ref': {'name': 'focus_gpu_charges'}}}) }}
 with origin as (
     select
         hour_at::date as charge_date,
         host_id,
-        sum(existing_us) / 3600e6 as gpu_hours,
-        sum(existing_us / 3600e6 * usd_per_gpu_hour) as cost_usd
+        {{ us_to_hours('sum(existing_us)') }} as gpu_hours,
+        sum({{ usd_for_us('existing_us', 'usd_per_gpu_hour') }}) as cost_usd
     from {{ ref('int_gpu_hours_spined') }}
     group by all
 ),
@@ -24,5 +24,5 @@ allocated as (
 select *
 from origin
 full outer join allocated using (charge_date, host_id)
-where not {{ close_to('coalesce(origin.gpu_hours, 0)', 'coalesce(allocated.gpu_hours, 0)') }}
-    or not {{ close_to('coalesce(origin.cost_usd, 0)', 'coalesce(allocated.cost_usd, 0)') }}
+where coalesce(origin.gpu_hours, 0) <> coalesce(allocated.gpu_hours, 0)
+    or coalesce(origin.cost_usd, 0) <> coalesce(allocated.cost_usd, 0)

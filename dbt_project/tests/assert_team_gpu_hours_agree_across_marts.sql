@@ -1,9 +1,12 @@
 -- The GPU-hours a team held in a month are one number: fct_team_productivity_monthly, fct_cost_allocation_monthly
 -- (usage lines, summed over projects) and the per-holder grain (fct_gpu_holder_hourly) all credit each holder's
--- own held seconds to its team.
+-- own held seconds to its team (each rounds its DECIMAL hours once per row, so they agree to a micro-hour).
 {{ config(meta={'dagster': {'ref': {'name': 'fct_team_productivity_monthly'}}}) }}
 with held as (
-    select date_trunc('month', hour_at)::date as month_start, coalesce(team, 'unknown') as team, sum(held_s) / 3600 as gpu_hours
+    select
+        date_trunc('month', hour_at)::date as month_start,
+        coalesce(team, 'unknown') as team,
+        {{ s_to_hours('sum(held_s)') }} as gpu_hours
     from {{ ref('fct_gpu_holder_hourly') }}
     group by all
 ),

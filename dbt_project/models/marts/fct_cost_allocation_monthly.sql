@@ -12,8 +12,8 @@ usage_owned as (
 fleet as (
     select
         date_trunc('month', hour_at)::date as month_start,
-        sum(existing_us) / 3600e6 as capacity_gpu_hours,
-        sum(existing_us / 3600e6 * usd_per_gpu_hour) as fleet_cost_usd
+        {{ us_to_hours('sum(existing_us)') }} as capacity_gpu_hours,
+        sum({{ usd_for_us('existing_us', 'usd_per_gpu_hour') }}) as fleet_cost_usd
     from spine
     group by all
 ),
@@ -23,8 +23,8 @@ usage as (
         date_trunc('month', hour_at)::date as month_start,
         coalesce(team, 'unknown') as team,
         coalesce(project, 'unknown') as project,
-        sum(held_us) / 3600e6 as gpu_hours,
-        sum(held_us / 3600e6 * usd_per_gpu_hour) as usage_cost_usd
+        {{ us_to_hours('sum(held_us)') }} as gpu_hours,
+        sum({{ usd_for_us('held_us', 'usd_per_gpu_hour') }}) as usage_cost_usd
     from usage_owned
     group by all
 ),
@@ -50,8 +50,9 @@ final as (
         usage.gpu_hours,
         usage.usage_cost_usd as cost_usd,
         usage.usage_cost_usd / idle.used_cost_usd as usage_share,
-        idle.idle_cost_usd * usage.usage_cost_usd / idle.used_cost_usd as shared_idle_cost_usd,
-        usage.usage_cost_usd + idle.idle_cost_usd * usage.usage_cost_usd / idle.used_cost_usd as cost_shared_idle_usd
+        {{ to_usd('idle.idle_cost_usd * usage.usage_cost_usd / idle.used_cost_usd') }} as shared_idle_cost_usd,
+        usage.usage_cost_usd + {{ to_usd('idle.idle_cost_usd * usage.usage_cost_usd / idle.used_cost_usd') }}
+            as cost_shared_idle_usd
     from usage
     inner join idle on usage.month_start = idle.month_start
     union all
@@ -63,7 +64,7 @@ final as (
         idle_gpu_hours as gpu_hours,
         idle_cost_usd as cost_usd,
         null as usage_share,
-        0 as shared_idle_cost_usd,
+        0::decimal(18, 6) as shared_idle_cost_usd,
         -- with nothing used all month, nothing can take a share: the idle line keeps the cost
         case when coalesce(used_cost_usd, 0) = 0 then idle_cost_usd else 0 end as cost_shared_idle_usd
     from idle

@@ -37,11 +37,11 @@ final as (
         pool,
         gpu_model,
         count(distinct host_id || '/' || gpu_index) as gpus,
-        sum(existing_s) / 3600 as capacity_gpu_hours,
+        {{ s_to_hours('sum(existing_s)') }} as capacity_gpu_hours,
         {%- for state in capacity_states() %}
-        sum({{ state }}_s) / 3600 as {{ state }}_gpu_hours,
+        {{ s_to_hours('sum(' ~ state ~ '_s)') }} as {{ state }}_gpu_hours,
         {%- endfor %}
-        sum(unmeasured_s) / 3600 as unmeasured_gpu_hours,
+        {{ s_to_hours('sum(unmeasured_s)') }} as unmeasured_gpu_hours,
         case when bool_and(telemetry_coverage = 'full' and jobs_coverage = 'full')
             then (sum(allocated_active_s) + sum(allocated_idle_s)) / nullif(sum(existing_s), 0)
         end as allocated_ratio,

@@ -40,8 +40,8 @@ host_days as (
         host_id,
         any_value(gpu_model) as gpu_model,
         any_value(cluster) as cluster,
-        sum(existing_s) / 3600 as gpu_hours,
-        sum(allocated_s) / 3600 as allocated_gpu_hours,
+        {{ s_to_hours('sum(existing_s)') }} as gpu_hours,
+        {{ s_to_hours('sum(allocated_s)') }} as allocated_gpu_hours,
         count(*) filter (where xid_error is not null) as xid_gpu_hours,
         count(distinct gpu_index) filter (where xid_error is not null) as gpus_with_xid,
         list_sort(list_distinct(list(xid_error) filter (where xid_error is not null))) as xid_codes

@@ -115,8 +115,9 @@ final as (
             when unioned.scheduler_state = 'PENDING' then 'pending'
             else 'unknown'
         end as final_state,
-        epoch(coalesce(unioned.started_at, unioned.ended_at, telemetry_window.window_end) - unioned.submitted_at)
-            as wait_s
+        {{ seconds_between(
+            'unioned.submitted_at', 'coalesce(unioned.started_at, unioned.ended_at, telemetry_window.window_end)'
+        ) }} as wait_s
     from unioned
     cross join telemetry_window
     left join host_models on unioned.first_node = host_models.host_id
@@ -126,7 +127,9 @@ measured as (
     select
         *,
         case when started_at is not null
-            then epoch(least(coalesce(ended_at, telemetry_window.window_end), telemetry_window.window_end) - started_at)
+            then {{ seconds_between(
+                'started_at', 'least(coalesce(ended_at, telemetry_window.window_end), telemetry_window.window_end)'
+            ) }}
         end as wall_s
     from final
     cross join telemetry_window
@@ -134,5 +137,5 @@ measured as (
 
 select
     * exclude (window_start, window_end, has_telemetry),
-    gpus * coalesce(wall_s, 0) / 3600 as gpu_hours
+    {{ s_to_hours('gpus * coalesce(wall_s, 0)') }} as gpu_hours
 from measured

@@ -32,9 +32,10 @@ final as (
         visits.left_at,
         visits.next_stage,
         visits.left_at is null as is_current,
-        epoch(visits.left_at - visits.entered_at) as duration_s,
+        {{ seconds_between('visits.entered_at', 'visits.left_at') }} as duration_s,
         -- still in the stage: how long so far, measured to the window end
-        epoch(coalesce(visits.left_at, telemetry_window.window_end) - visits.entered_at) as duration_so_far_s
+        {{ seconds_between('visits.entered_at', 'coalesce(visits.left_at, telemetry_window.window_end)') }}
+            as duration_so_far_s
     from visits
     cross join telemetry_window
     left join owners on visits.model_name = owners.model_name

@@ -1,4 +1,6 @@
--- Model x UTC day: traffic, latency, the serving GPU-hours its deployments held, and what a request costs.
+-- Model x UTC day: traffic, latency, the hours it was deployed (served_hours), the serving GPU-hours its
+-- deployments held, and what a request costs. Low traffic is judged per served day (requests / served_hours x 24):
+-- a model deployed at 13:24 is not low-traffic because its first day was short.
 with traffic as (
     select * from {{ ref('int_model_traffic_hourly') }}
 ),
@@ -13,6 +15,67 @@ hourly as (
 
 held as (
     select * from {{ ref('int_gpu_usage_owned') }}
+),
+
+deployments as (
+    select * from {{ ref('stg_registry__serving_deployments') }}
+),
+
+telemetry_window as (
+    select * from {{ ref('int_telemetry_window') }}
+),
+
+deployed as (
+    select
+        deployments.model_name,
+        greatest(deployments.started_at, telemetry_window.window_start) as from_at,
+        least(coalesce(deployments.ended_at, telemetry_window.window_end), telemetry_window.window_end) as until_at
+    from deployments
+    cross join telemetry_window
+    where deployments.started_at < telemetry_window.window_end
+        and coalesce(deployments.ended_at, telemetry_window.window_end) > telemetry_window.window_start
+),
+
+-- a model's overlapping deployments (replicas, a switch to a new version) serve it once: merge their periods
+deployed_ordered as (
+    select
+        *,
+        max(until_at) over (
+            partition by model_name order by from_at, until_at rows between unbounded preceding and 1 preceding
+        ) as reached_before
+    from deployed
+),
+
+deployed_islands as (
+    select
+        *,
+        sum(case when reached_before is null or from_at > reached_before then 1 else 0 end) over (
+            partition by model_name order by from_at, until_at rows unbounded preceding
+        ) as island
+    from deployed_ordered
+),
+
+served_periods as (
+    select model_name, min(from_at) as from_at, max(until_at) as until_at
+    from deployed_islands
+    group by model_name, island
+),
+
+served as (
+    select
+        model_name,
+        day_at::date as usage_date,
+        {{ us_to_hours(
+            'sum(epoch_us(least(until_at, day_at + interval 1 day)) - epoch_us(greatest(from_at, day_at)))'
+        ) }} as served_hours
+    from (
+        select
+            *,
+            unnest(generate_series(date_trunc('day', from_at), until_at - interval 1 microsecond, interval 1 day))
+                as day_at
+        from served_periods
+    )
+    group by all
 ),
 
 daily_traffic as (
@@ -68,6 +131,8 @@ models_days as (
     select model_name, usage_date from daily_traffic
     union
     select model_name, usage_date from serving
+    union
+    select model_name, usage_date from served
 ),
 
 joined as (
@@ -84,6 +149,7 @@ joined as (
             when exact_latency.latency_p50_ms is not null then 'requests'
             when approx_latency.latency_p50_ms is not null then 'hourly_aggregates'
         end as latency_source,
+        served.served_hours,
         coalesce(serving.serving_gpu_hours, 0) as serving_gpu_hours,
         coalesce(serving.serving_cost_usd, 0) as serving_cost_usd
     from models_days
@@ -95,11 +161,14 @@ joined as (
         on models_days.model_name = approx_latency.model_name and models_days.usage_date = approx_latency.usage_date
     left join serving
         on models_days.model_name = serving.model_name and models_days.usage_date = serving.usage_date
+    left join served
+        on models_days.model_name = served.model_name and models_days.usage_date = served.usage_date
 ),
 
 final as (
     select
         *,
+        requests / nullif(served_hours / 24, 0) as requests_per_served_day,
         serving_gpu_hours / nullif(requests / 1000.0, 0) as gpu_hours_per_1k_requests,
         serving_cost_usd / nullif(requests / 1000.0, 0) as cost_per_1k_requests_usd,
         requests / nullif(sum(requests) over (partition by usage_date), 0) as request_share,
@@ -110,7 +179,7 @@ final as (
 select
     *,
     serving_gpu_hours > 0 and (
-        requests < {{ var('low_traffic_requests_per_day') }}
+        coalesce(requests_per_served_day, requests) < {{ var('low_traffic_requests_per_day') }}
         or coalesce(request_share / nullif(serving_gpu_share, 0), 0) < {{ var('low_traffic_relative_ratio') }}
     ) as is_low_traffic
 from final

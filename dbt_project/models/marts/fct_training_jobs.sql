@@ -114,21 +114,24 @@ final as (
         coalesce(attempts.final_state, 'running') as final_state,
         attempts.model_version,
         attempts.attempts,
-        epoch(attempts.started_at - runs.submitted_at) as wait_s,
-        epoch(coalesce(attempts.ended_at, telemetry_window.window_end) - attempts.started_at) as e2e_wall_s,
+        {{ seconds_between('runs.submitted_at', 'attempts.started_at') }} as wait_s,
+        {{ seconds_between('attempts.started_at', 'coalesce(attempts.ended_at, telemetry_window.window_end)') }}
+            as e2e_wall_s,
         gpu_time.productive_s,
         coalesce(requeue_totals.requeue_wait_s, 0) as requeue_wait_s,
         gpu_time.productive_s
-            / nullif(epoch(coalesce(attempts.ended_at, telemetry_window.window_end) - attempts.started_at), 0)
+            / nullif(epoch_us(coalesce(attempts.ended_at, telemetry_window.window_end)) - epoch_us(attempts.started_at), 0)
+            * 1e6
             as ett_ratio,
         gpu_time.held_goodput_ratio,
-        epoch(attempts.first_batch_at - attempts.started_at) as time_to_start_s,
+        {{ seconds_between('attempts.started_at', 'attempts.first_batch_at') }} as time_to_start_s,
         attempts.failures_infra,
         attempts.failures_user,
         attempts.preemptions,
         coalesce(recovery_totals.recovered_failures, 0) as recovered_failures,
         recovery_totals.time_to_recover_s,
-        recovery_totals.time_to_recover_s / nullif(recovery_totals.recovered_failures, 0) as time_to_recover_per_failure_s,
+        (recovery_totals.time_to_recover_s / nullif(recovery_totals.recovered_failures, 0))::decimal(18, 6)
+            as time_to_recover_per_failure_s,
         stalled.gpu_util_ratio,
         coalesce(stalled.low_util_gpu_hours, 0) as low_util_gpu_hours,
         coalesce(gpu_time.gpu_hours, 0) as gpu_hours,

@@ -15,11 +15,11 @@ productivity as (
 states as (
     select
         date_trunc('month', hour_at)::date as month_start,
-        sum(existing_s) / 3600 as capacity_gpu_hours,
+        {{ s_to_hours('sum(existing_s)') }} as capacity_gpu_hours,
         {%- for state in capacity_states() %}
-        sum({{ state }}_s) / 3600 as {{ state }}_gpu_hours,
+        {{ s_to_hours('sum(' ~ state ~ '_s)') }} as {{ state }}_gpu_hours,
         {%- endfor %}
-        sum(unmeasured_s) / 3600 as unmeasured_gpu_hours
+        {{ s_to_hours('sum(unmeasured_s)') }} as unmeasured_gpu_hours
     from capacity
     group by all
 ),

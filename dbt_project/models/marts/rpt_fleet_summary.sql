@@ -53,12 +53,12 @@ fleet as (
         count(distinct host_id || '/' || gpu_index) as gpus,
         min(hour_at) as window_start,
         max(hour_at) + interval 1 hour as window_end,
-        sum(existing_s) / 3600 as capacity_gpu_hours,
-        sum(allocated_active_s + allocated_idle_s) / 3600 as allocated_gpu_hours,
-        sum(down_planned_s + reserved_dr_s + reserved_push_s) / 3600 as intentional_idle_gpu_hours,
-        sum(down_unplanned_s + idle_hw_mismatch_s + idle_fragmented_s + idle_no_demand_s) / 3600
+        {{ s_to_hours('sum(existing_s)') }} as capacity_gpu_hours,
+        {{ s_to_hours('sum(allocated_active_s + allocated_idle_s)') }} as allocated_gpu_hours,
+        {{ s_to_hours('sum(down_planned_s + reserved_dr_s + reserved_push_s)') }} as intentional_idle_gpu_hours,
+        {{ s_to_hours('sum(down_unplanned_s + idle_hw_mismatch_s + idle_fragmented_s + idle_no_demand_s)') }}
             as unintended_idle_gpu_hours,
-        sum(unmeasured_s) / 3600 as unmeasured_gpu_hours
+        {{ s_to_hours('sum(unmeasured_s)') }} as unmeasured_gpu_hours
     from capacity
 ),
 
@@ -68,8 +68,7 @@ held_activity as (
 
 activity as (
     select
-        sum(energy_wh) / 1e6 as energy_mwh,
-        sum(existing_s / 3600 * usd_per_gpu_hour) as capacity_cost_usd
+        sum(energy_wh) / 1e6 as energy_mwh
     from gpu_hours
 ),
 
@@ -116,6 +115,7 @@ final as (
         coalesce((select sum(requests) from serving), 0) as inference_requests,
         (select count(*) from low_traffic) as low_traffic_models,
         (select coalesce(sum(reclaimable_usd_per_month), 0) from low_traffic) as low_traffic_reclaimable_usd_per_month,
+        (select sum(cost_usd) from costs) as capacity_cost_usd,
         (select sum(cost_usd) filter (where cost_kind = 'idle') / sum(cost_usd) from costs) as idle_cost_share
     from fleet
     cross join activity

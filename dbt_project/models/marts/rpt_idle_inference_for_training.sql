@@ -10,7 +10,7 @@ final as (
         hour(hour_at) as hour_of_day,
         gpu_model,
         count(distinct hour_at::date) as days,
-        sum(idle_no_demand_s + idle_fragmented_s + idle_hw_mismatch_s) / 3600 as free_gpu_hours,
+        {{ s_to_hours('sum(idle_no_demand_s + idle_fragmented_s + idle_hw_mismatch_s)') }} as free_gpu_hours,
         sum(idle_no_demand_s + idle_fragmented_s + idle_hw_mismatch_s) / 3600 / count(distinct hour_at::date)
             as free_gpu_hours_per_day,
         sum(reserved_push_s) / 3600 / count(distinct hour_at::date) as push_buffer_gpu_hours_per_day,

@@ -1,5 +1,7 @@
 -- Models serving at the end of the window whose traffic is low (absolute or relative to the GPUs they hold),
--- with what retiring or consolidating them would give back per month.
+-- with what retiring or consolidating them would give back per month. Requests and held GPU-hours are per
+-- served day: the hours the model was deployed in the window / 24 (a model deployed mid-day has a short first
+-- day), and what it gives back is the GPU-hours its deployments actually held per served day.
 -- Data with serving requests but no registry deployments (a public request trace): a model that received
 -- requests is serving over the whole traffic period, its days are the period's days, and the GPUs it held are
 -- not measured, so only the absolute threshold applies and what retiring it gives back is NULL.
@@ -44,7 +46,7 @@ per_model as (
     select
         daily.model_name,
         case when any_value(registry.has_deployments)
-            then count(*) filter (where daily.serving_gpu_hours > 0)
+            then coalesce(sum(daily.served_hours), 0) / 24
             else any_value(traffic_period.days)
         end as serving_days,
         any_value(registry.has_deployments) as measured_gpus,
@@ -79,8 +81,8 @@ final as (
         case when serving_gpu_share is not null
             then coalesce(request_share / nullif(serving_gpu_share, 0), 0) < {{ var('low_traffic_relative_ratio') }}
         end as below_relative_threshold,
-        serving_gpu_hours_per_day * {{ var('days_per_month') }} as reclaimable_gpu_hours_per_month,
-        serving_cost_usd_per_day * {{ var('days_per_month') }} as reclaimable_usd_per_month
+        (serving_gpu_hours_per_day * {{ var('days_per_month') }})::decimal(18, 9) as reclaimable_gpu_hours_per_month,
+        {{ to_usd('serving_cost_usd_per_day * ' ~ var('days_per_month')) }} as reclaimable_usd_per_month
     from rates
 )
 

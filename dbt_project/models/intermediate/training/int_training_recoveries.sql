@@ -22,7 +22,7 @@ final as (
         failures.attempt,
         failures.failed_at,
         min(intervals.interval_start_at) as recovered_at,
-        epoch(min(intervals.interval_start_at) - failures.failed_at) as time_to_recover_s
+        {{ seconds_between('failures.failed_at', 'min(intervals.interval_start_at)') }} as time_to_recover_s
     from failures
     left join intervals
         on failures.run_id = intervals.run_id

@@ -12,7 +12,8 @@ renamed as (
         gpu_count,
         pool,
         coalesce(nullif(reservation, ''), 'none') as reservation,
-        usd_per_gpu_hour,
+        -- money is exact: a DECIMAL rate times integer microseconds sums the same on every rerun
+        usd_per_gpu_hour::decimal(12, 6) as usd_per_gpu_hour,
         timezone('UTC', valid_from) as valid_from,
         timezone('UTC', valid_to) as valid_to
     from source
