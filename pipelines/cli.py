@@ -120,8 +120,9 @@ def summary() -> str:
         minutes = ("median_time_to_start_s", "median_time_to_recover_s")
         row |= {k[:-2] + "_min": None if row[k] is None else row[k] / 60 for k in minutes}
         advice = con.execute(
-            "select team, model_name, gpu_band, current_interval_s, optimal_interval_s, gpu_hours_saved_per_month "
-            "from marts.rpt_checkpoint_interval_advice where gpu_hours_saved_per_month > 0 "
+            "select team, model_name, gpu_band, current_interval_s, optimal_interval_s, gpu_hours_saved_per_month, "
+            "incidents, count(*) over () as advised "
+            "from marts.rpt_checkpoint_interval_advice where is_advised "
             "order by gpu_hours_saved_per_month desc limit 1"
         ).fetchall()
     r = {k: Shown(v) for k, v in row.items()}
@@ -147,11 +148,14 @@ def summary() -> str:
         f"serving:   {r['low_traffic_models']} low-traffic models, "
         f"${r['low_traffic_reclaimable_usd_per_month']:,.0f}/month reclaimable",
     ]
-    for team, model, band, current, optimal, saved in advice:
+    for team, model, band, current, optimal, saved, incidents, advised in advice:
         lines.append(
             f"advice:    {team}/{model} ({band} GPUs): checkpoint every {optimal / 60:.0f} min instead of "
-            f"{current / 60:.0f} min, saving {saved:,.0f} GPU-hours/month"
+            f"{current / 60:.0f} min, saving {saved:,.0f} GPU-hours/month "
+            f"(on {incidents} incident(s) of its own and its GPU band's rate; {advised} families advised)"
         )
+    if not advice:
+        lines.append("advice:    no family's interruptions are enough to advise a checkpoint interval")
     return "\n".join(lines)
 
 
