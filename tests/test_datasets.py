@@ -220,7 +220,7 @@ def test_alibaba_job_gpu_hours_are_the_pods_own_times(trace_warehouses, traces):
         db,
         "select sum(gpu_hours), count(*) filter (where final_state = 'deleted_while_running') from marts.fct_jobs",
     )[0]
-    assert measured == pytest.approx(expected, rel=1e-9)
+    assert float(measured) == pytest.approx(expected, rel=1e-9)
     assert deleted == running  # a Running pod was deleted while running, not still running at the trace end
     assert query(db, "select count(*) from marts.fct_jobs where final_state = 'running'") == [(0,)]
 

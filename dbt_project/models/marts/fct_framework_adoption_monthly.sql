@@ -1,5 +1,6 @@
 -- UTC month x framework (PT2 compiled / PT1 eager): share of training GPU-hours, GPU utilisation while
--- training runs held GPUs, samples consumed per GPU-hour, and GPU-hour-weighted ETT.
+-- training runs held GPUs (each run over its own held seconds), samples consumed per GPU-hour, and GPU-weighted ETT
+-- over job time with the goodput of held time.
 with training as (
     select * from {{ ref('int_training_gpu_hours_daily') }}
 ),

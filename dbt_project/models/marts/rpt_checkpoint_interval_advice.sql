@@ -30,8 +30,8 @@ attempts as (
         run_id,
         attempt,
         any_value(n_gpus) as n_gpus,
-        sum(duration_us) / 3600e6 as held_hours,
-        sum(duration_us * n_gpus) / 3600e6 as gpu_hours
+        {{ us_to_hours('sum(duration_us)') }} as held_hours,
+        {{ us_to_hours('sum(duration_us * n_gpus)') }} as gpu_hours
     from intervals
     group by all
 ),
@@ -61,7 +61,7 @@ checkpoint_events as (
 saves as (
     -- Young's C is what a save costs when it completes (started -> saved); a save cut short by the attempt's end
     -- never finished
-    select run_id, attempt, sum(epoch(next_event_at - event_at)) as save_s, count(*) as saves
+    select run_id, attempt, sum({{ seconds_between('event_at', 'next_event_at') }}) as save_s, count(*) as saves
     from checkpoint_events
     where event = 'checkpoint_started' and next_event = 'checkpoint_saved'
     group by all
@@ -71,7 +71,8 @@ save_starts as (
     select
         run_id,
         attempt,
-        epoch(event_at - lag(event_at) over (partition by run_id, attempt order by event_at)) as since_previous_s
+        {{ seconds_between('lag(event_at) over (partition by run_id, attempt order by event_at)', 'event_at') }}
+            as since_previous_s
     from events
     where event = 'checkpoint_started'
 ),
@@ -136,8 +137,8 @@ per_family as (
         count(distinct incident_id) as incidents,
         sum(held_hours) / nullif(sum(interruptions), 0) as observed_mtbf_hours,
         coalesce(sum(saves), 0) as saves,
-        sum(save_s) / nullif(sum(saves), 0) as mean_save_s,
-        sum(gaps_s) / nullif(sum(gaps), 0) as current_interval_s
+        (sum(save_s) / nullif(sum(saves), 0))::decimal(18, 6) as mean_save_s,
+        (sum(gaps_s) / nullif(sum(gaps), 0))::decimal(18, 6) as current_interval_s
     from families
     group by all
 ),
