@@ -119,10 +119,9 @@ final as (
             as e2e_wall_s,
         gpu_time.productive_s,
         coalesce(requeue_totals.requeue_wait_s, 0) as requeue_wait_s,
-        gpu_time.productive_s
-            / nullif(epoch_us(coalesce(attempts.ended_at, telemetry_window.window_end)) - epoch_us(attempts.started_at), 0)
-            * 1e6
-            as ett_ratio,
+        gpu_time.productive_s / nullif(
+            {{ seconds_between('attempts.started_at', 'coalesce(attempts.ended_at, telemetry_window.window_end)') }}, 0
+        ) as ett_ratio,
         gpu_time.held_goodput_ratio,
         {{ seconds_between('attempts.started_at', 'attempts.first_batch_at') }} as time_to_start_s,
         attempts.failures_infra,
