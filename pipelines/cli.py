@@ -10,7 +10,10 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
+import duckdb
 
+from pipelines.defs.transform.assets import incremental_dbt_assets
+from pipelines.defs.transform.stale import built_at, loaded_at, stale_days
 from pipelines.lib import settings
 from pipelines.lib.datasets import DATASETS, land
 from pipelines.lib.processes import process_alive
@@ -49,11 +52,12 @@ def contiguous_ranges(days: list[str]) -> list[tuple[str, str]]:
     return ranges
 
 
-def refresh_config(first_loaded_day: str) -> dict:
-    """Run config of the refresh after loading days from first_loaded_day on: the telemetry models rebuild from
-    the day before it (that day's last samples cover time up to the loaded day's first)."""
-    day_before = date.fromisoformat(first_loaded_day) - timedelta(days=1)
-    return {"ops": {"warehouse_dbt_assets": {"config": {"reprocess_from": day_before.isoformat()}}}}
+def partition_span(days: list[str]) -> dict[str, str]:
+    """The tags of one Dagster run over days: a partition, or the range from the first to the last."""
+    first, last = min(days), max(days)
+    if first == last:
+        return {"dagster/partition": first}
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
 
 
 def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] | None = None) -> None:
@@ -66,22 +70,27 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         print(f"released the duckdb_writer pool from stale run {run_id}", flush=True)
     tags = {PID_TAG: str(os.getpid())}
     ingest = definitions.resolve_job_def("ingest_day_job")
-    changed: list[str] = []
-    for first, last in contiguous_ranges(days or landed_partitions(settings.landing_dir())):
+    landed = days or landed_partitions(settings.landing_dir())
+    for first, last in contiguous_ranges(landed):
         # a run of consecutive days is one Dagster run (each day still replaced on its own)
-        span = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-        result = ingest.execute_in_process(
-            instance=instance,
-            tags=tags | ({"dagster/partition": first} if first == last else span),
-        )
+        result = ingest.execute_in_process(instance=instance, tags=tags | partition_span([first, last]))
         print(f"ingested {first}..{last}: {'ok' if result.success else 'FAILED'}", flush=True)
         if not result.success:
             raise SystemExit(f"ingest of {first}..{last} failed; see the Dagster run {result.run_id}")
-        for event in result.get_asset_materialization_events():
-            changed += event.materialization.metadata["changed_days"].value
-    config = refresh_config(min(changed)) if changed else None
+    # the days whose raw data the incremental models have not built since they were loaded (an earlier run
+    # killed between its load and its refresh included); with none, the last landed day, so that the
+    # unpartitioned models and the publish still follow the latest inputs
+    with duckdb.connect(str(settings.work_db()), read_only=True) as con:
+        loaded = loaded_at(con)
+    stale = stale_days(loaded, built_at(instance, list(incremental_dbt_assets().keys)))
+    known = sorted(set(landed) | set(loaded))
+    if not known:
+        print("nothing landed: no refresh", flush=True)
+        return
+    rebuild = stale or known[-1:]
+    print(f"rebuilding {len(stale)} stale day(s){': ' + stale[0] + ' .. ' + stale[-1] if stale else ''}", flush=True)
     result = definitions.resolve_job_def("refresh_warehouse_job").execute_in_process(
-        instance=instance, tags=tags, run_config=config
+        instance=instance, tags=tags | partition_span(rebuild)
     )
     if not result.success:
         raise SystemExit(f"dbt build / publish failed; see the Dagster run {result.run_id}")

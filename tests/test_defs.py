@@ -21,7 +21,7 @@ def defs(project_env):
 def dbt_assets():
     from pipelines.defs.transform.assets import warehouse_dbt_assets
 
-    return warehouse_dbt_assets
+    return warehouse_dbt_assets()
 
 
 def test_every_raw_source_has_an_ingest_asset_keyed_like_its_dbt_source(defs, dbt_assets):
@@ -69,3 +69,42 @@ def test_dagster_definitions_validate_on_the_workspace(project_env):
         timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_partition_window_becomes_dbt_event_time_bounds_a_day_wider():
+    from datetime import UTC, datetime
+
+    from pipelines.defs.transform.assets import DbtRunConfig, dbt_build_args
+
+    window = dg.TimeWindow(datetime(2025, 3, 3, tzinfo=UTC), datetime(2025, 3, 5, tzinfo=UTC))  # days 03 and 04
+    assert dbt_build_args(DbtRunConfig(), window) == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--event-time-start",
+        "2025-03-02",
+        "--event-time-end",
+        "2025-03-06",
+    ]
+    assert dbt_build_args(DbtRunConfig(full_refresh=True, unit_tests=True), None) == ["build", "--full-refresh"]
+
+
+def test_the_incremental_models_are_partitioned_by_day_and_the_rest_are_not(defs):
+    from pipelines.defs.automation.partitions import daily
+    from pipelines.defs.transform.assets import incremental_dbt_assets, warehouse_dbt_assets
+
+    incremental, rest = incremental_dbt_assets(), warehouse_dbt_assets()
+    assert incremental.partitions_def == daily and rest.partitions_def is None
+    names = {k.path[-1] for k in incremental.keys}
+    assert {"int_gpu_samples_classified", "int_gpu_usage_owned", "fct_gpu_hourly", "fct_gpu_capacity_hourly"} <= names
+    assert not set(incremental.keys) & set(rest.keys)
+    assert not set(incremental.check_keys) & set(rest.check_keys)
+    assert defs.resolve_job_def("refresh_warehouse_job").partitions_def == daily
+
+
+def test_the_refresh_after_an_ingest_rebuilds_the_days_it_loaded():
+    from pipelines.defs.automation.sensors import partition_tags
+
+    span = {"dagster/asset_partition_range_start": "2025-03-01", "dagster/asset_partition_range_end": "2025-03-09"}
+    assert partition_tags(span | {"pipelines/cli_pid": "7", "dagster/backfill": "x"}) == span
+    assert partition_tags({"dagster/partition": "2025-03-04"}) == {"dagster/partition": "2025-03-04"}

@@ -16,5 +16,7 @@ ingest_job = dg.define_asset_job(
 refresh_warehouse_job = dg.define_asset_job(
     "refresh_warehouse_job",
     selection=dg.AssetSelection.groups("staging", "intermediate", "marts", "publish") | dg.AssetSelection.kind("dbt"),
-    description="dbt build (models, tests, unit tests) then publish the warehouse file",
+    # the incremental models rebuild the run's days (a partition or a range), the other models and the publish once
+    partitions_def=daily,
+    description="dbt build of the run's days (models and tests) then publish the warehouse file",
 )

@@ -7,6 +7,8 @@ import dagster as dg
 from pipelines.defs.automation.jobs import ingest_job, refresh_warehouse_job
 from pipelines.lib import settings
 
+PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+
 
 def landed_state(landing: Path) -> dict[str, str]:
     """Fingerprint per partition: the names, sizes and mtimes of its files (any change = re-load the day)."""
@@ -38,9 +40,12 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def refresh_after_ingest_sensor(context: dg.RunStatusSensorContext):
-    """Rebuild the models and republish after any day's ingest succeeds; the telemetry models rebuild from the
-    day before the ingested one (a late or re-sent day included)."""
-    from pipelines.cli import refresh_config
+    """Rebuild the models and republish after any ingest succeeds, for the days it loaded: its partition, or the
+    range a backfill launched (the incremental models widen it by the day either side)."""
+    run = context.dagster_run
+    return dg.RunRequest(run_key=f"after:{run.run_id}", tags=partition_tags(run.tags))
 
-    day = context.dagster_run.tags.get("dagster/partition")
-    return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}", run_config=refresh_config(day) if day else {})
+
+def partition_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The tags that name a run's days: one partition, or the first and last of a range."""
+    return {k: v for k, v in tags.items() if k in PARTITION_TAGS}

@@ -1,24 +1,26 @@
 import time
+from functools import cache
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.transform.assets import warehouse_dbt_assets
+from pipelines.defs.transform.assets import incremental_dbt_assets, warehouse_dbt_assets
 from pipelines.lib import settings
 from pipelines.lib.privacy import pseudonym_key, publish_user_names
 from pipelines.lib.publish import checkpoint, publish_copy
 
-MARTS = [k for k in warehouse_dbt_assets.keys if warehouse_dbt_assets.specs_by_key[k].group_name == "marts"]
+
+def marts() -> list[dg.AssetKey]:
+    """Every mart, incremental or not: the publish waits for all of them."""
+    return [
+        key
+        for assets in (warehouse_dbt_assets(), incremental_dbt_assets())
+        for key in assets.keys
+        if assets.specs_by_key[key].group_name == "marts"
+    ]
 
 
-@dg.asset(
-    deps=MARTS,
-    group_name="publish",
-    pool="duckdb_writer",
-    kinds={"duckdb"},
-    description="Atomically replace data/warehouse.duckdb with a checkpointed copy of the working file.",
-)
-def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     with duckdb.get_connection() as con:
         checkpoint(con)
@@ -30,3 +32,20 @@ def published_warehouse(context: dg.AssetExecutionContext, duckdb: DuckDBResourc
     context.log.info(f"published {target} ({len(counts)} tables and views; {seconds})")
     marts = {k: v for k, v in counts.items() if k.startswith("marts.")}
     return dg.MaterializeResult(metadata={"path": str(target), "tables": len(counts), **seconds, **marts})
+
+
+@cache
+def published_warehouse() -> dg.AssetsDefinition:
+    return dg.asset(
+        name="published_warehouse",
+        deps=marts(),
+        group_name="publish",
+        pool="duckdb_writer",
+        kinds={"duckdb"},
+        description="Atomically replace data/warehouse.duckdb with a checkpointed copy of the working file.",
+    )(publish)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[published_warehouse()])

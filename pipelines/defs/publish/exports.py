@@ -1,13 +1,12 @@
 import dagster as dg
 
-from pipelines.defs.publish.assets import published_warehouse
 from pipelines.lib import settings
 from pipelines.lib.publish import export_table
 
 
 # in the writer pool too: an export must not read the published file while a publish replaces it
 @dg.asset(
-    deps=[published_warehouse],
+    deps=[dg.AssetKey("published_warehouse")],
     group_name="publish",
     kinds={"duckdb", "parquet", "csv"},
     pool="duckdb_writer",

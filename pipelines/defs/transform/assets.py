@@ -1,68 +1,106 @@
-from datetime import date, timedelta
+"""The dbt project as Dagster assets, in two selections: the incremental (microbatch) models are partitioned by
+the same UTC days as ingest, so Dagster owns which days they rebuild (a run's partition window becomes dbt's
+--event-time-start/--event-time-end); every other model is unpartitioned and rebuilt whole. Built on first use,
+not at import, so importing the code location never reads the dbt manifest."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import cache
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
-from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.automation.partitions import daily
 from pipelines.defs.transform.project import dbt_project
 from pipelines.defs.transform.translator import translator
 from pipelines.lib.privacy import export_key_to_env
 
+INCREMENTAL = "config.incremental_strategy:microbatch"
+# a day's last samples cover time up to the next day's first ones, and a file may hold measurements up to a day
+# off its partition: rebuilding days [start, end) rebuilds the day before and the day after too
+REACH = timedelta(days=1)
+
 
 class DbtRunConfig(dg.Config):
     full_refresh: bool = False
-    # unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py); a refresh skips them
+    # unit tests check the SQL, not the data: CI runs them (test_end_to_end.py); a refresh skips them
     unit_tests: bool = False
-    # first day the per-sample telemetry models rebuild (YYYY-MM-DD): a backfill or a late day; empty = the last
-    # day they built (the daily case)
-    reprocess_from: str = ""
 
 
-TELEMETRY = ("gpu_samples", "dcgm_samples", "nvidia_smi_samples")
-BUILT = "intermediate.int_gpu_samples_classified"
+def dbt_build_args(config: DbtRunConfig, window: dg.TimeWindow | None) -> list[str]:
+    """`dbt build` arguments for a run: the partition window [start, end) of the incremental models, widened by
+    REACH on each side, as dbt's event-time bounds (whole UTC days); none for the unpartitioned models."""
+    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    args += [] if config.unit_tests else ["--exclude-resource-type", "unit_test"]
+    if window is not None:
+        start, end = window.start - REACH, window.end + REACH
+        args += ["--event-time-start", f"{start:%Y-%m-%d}", "--event-time-end", f"{end:%Y-%m-%d}"]
+    return args
 
 
-def batch_window(con, config: DbtRunConfig) -> tuple[date, date]:
-    """The days [start, end) the microbatch telemetry models rebuild, one query per day: from the day given, else
-    the last day already built (its final samples reach into the next day), else the first day with telemetry;
-    to the last telemetry day. A day's measurements may lie a day off its partition, hence the margins."""
-    tables = {
-        r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()
-    }
-    spans = [
-        con.execute(f"select min(partition_date), max(partition_date) from raw.{t}").fetchall()[0]
-        for t in TELEMETRY
-        if f"raw.{t}" in tables
-    ]
-    firsts, lasts = [a for a, _ in spans if a], [b for _, b in spans if b]
-    if not firsts:  # no telemetry yet: one empty day, so dbt does not walk every day since `begin`
-        return date(2016, 1, 1), date(2016, 1, 2)
-    start = min(firsts) - timedelta(days=1)
-    if config.reprocess_from:
-        start = date.fromisoformat(config.reprocess_from)
-    elif BUILT in tables and not config.full_refresh:
-        built = con.execute(f"select max(sample_day_at)::date from {BUILT}").fetchall()[0][0]
-        start = built or start
-    return start, max(lasts) + timedelta(days=2)
+@contextmanager
+def indirect_selection(mode: str) -> Iterator[None]:
+    """dbt's indirect test selection for one invocation (dagster-dbt passes the environment to dbt)."""
+    before = os.environ.get("DBT_INDIRECT_SELECTION")
+    os.environ["DBT_INDIRECT_SELECTION"] = mode
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DBT_INDIRECT_SELECTION", None)
+        else:
+            os.environ["DBT_INDIRECT_SELECTION"] = before
 
 
-def dbt_build_args(config: DbtRunConfig, window: tuple[date, date]) -> list[str]:
-    return [
-        "build",
-        *(["--full-refresh"] if config.full_refresh else []),
-        *([] if config.unit_tests else ["--exclude-resource-type", "unit_test"]),
-        *["--event-time-start", window[0].isoformat(), "--event-time-end", window[1].isoformat()],
-    ]
+def build(dbt: DbtCliResource, context: dg.AssetExecutionContext, args: list[str]):
+    """Run dbt and stream its events. A test runs with the models it checks only when its other parents are built
+    by then: a run holds the incremental models between the unpartitioned ones upstream and downstream of them,
+    so a test whose other parent comes later in the run waits for it."""
+    with indirect_selection("buildable"):
+        invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
 
 
-@dbt_assets(
-    manifest=dbt_project().manifest_path, dagster_dbt_translator=translator, pool="duckdb_writer", project=dbt_project()
-)
-def warehouse_dbt_assets(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource, config: DbtRunConfig
-):
-    export_key_to_env()  # models past staging pseudonymise people with the warehouse's key
-    with duckdb.get_connection() as con:
-        window = batch_window(con, config)
-    context.log.info(f"per-sample telemetry models rebuild days {window[0]} .. {window[1] - timedelta(days=1)}")
-    yield from dbt.cli(dbt_build_args(config, window), context=context).stream()
+@cache
+def incremental_dbt_assets() -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=dbt_project().manifest_path,
+        project=dbt_project(),
+        select=INCREMENTAL,
+        partitions_def=daily,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_dbt_translator=translator,
+        pool="duckdb_writer",
+        name="incremental_dbt_assets",
+    )
+    def _incremental(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+        export_key_to_env()  # models past staging pseudonymise people with the warehouse's key
+        window = context.partition_time_window
+        context.log.info(f"incremental models rebuild days {window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (excl.)")
+        yield from build(dbt, context, dbt_build_args(config, window))
+
+    return _incremental
+
+
+@cache
+def warehouse_dbt_assets() -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=dbt_project().manifest_path,
+        project=dbt_project(),
+        exclude=INCREMENTAL,
+        dagster_dbt_translator=translator,
+        pool="duckdb_writer",
+        name="warehouse_dbt_assets",
+    )
+    def _warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+        export_key_to_env()
+        yield from build(dbt, context, dbt_build_args(config, None))
+
+    return _warehouse
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[incremental_dbt_assets(), warehouse_dbt_assets()])
