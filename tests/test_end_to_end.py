@@ -507,9 +507,9 @@ def test_a_run_killed_right_after_a_load_commits_is_rebuilt_by_the_next_run(tiny
         path.write_text(idle)
         killed = subprocess.run([sys.executable, "-c", load_then_die], cwd=settings.ROOT)
         assert killed.returncode == -signal.SIGKILL
-        materialize_all(instance)
+        materialize_all(instance, days=[first])
         assert gpu0_util() == 0
     finally:
         path.write_text(original)
-        materialize_all(instance)
+        materialize_all(instance, days=[first])
     assert mart_digests() == before

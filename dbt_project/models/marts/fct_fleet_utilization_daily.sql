@@ -4,7 +4,7 @@
 -- selects by their event_time: a refresh re-aggregates only the days it rebuilt.
 {{ config(
     materialized='incremental', incremental_strategy='microbatch', event_time='usage_date', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false
+    begin='2016-01-01', concurrent_batches=false, full_refresh=false
 ) }}
 
 with capacity as (

@@ -24,6 +24,9 @@ REACH = timedelta(days=1)
 
 
 class DbtRunConfig(dg.Config):
+    # recreates the unpartitioned models' tables; the incremental models ignore it (dbt config full_refresh=false):
+    # a run of a few days must never recreate their tables with only those days. A backfill of every day rebuilds
+    # them all, day by day
     full_refresh: bool = False
     # unit tests check the SQL, not the data: CI runs them (test_end_to_end.py); a refresh skips them
     unit_tests: bool = False

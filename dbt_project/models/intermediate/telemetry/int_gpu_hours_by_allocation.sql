@@ -6,7 +6,7 @@
 -- (.render()) and selected by hour: hour 00 has rows from the previous day's last samples too.
 {{ config(
     materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false
+    begin='2016-01-01', concurrent_batches=false, full_refresh=false
 ) }}
 
 with classified as (

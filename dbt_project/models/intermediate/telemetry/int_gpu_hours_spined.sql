@@ -5,7 +5,7 @@
 -- rebuilds, and the hourly marts read just those days of it.
 {{ config(
     materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false
+    begin='2016-01-01', concurrent_batches=false, full_refresh=false
 ) }}
 
 with hosts as (

@@ -20,7 +20,7 @@
 -- day, which the next day's batch also has rows for: readers sum by hour.
 {{ config(
     materialized='incremental', incremental_strategy='microbatch', event_time='sample_day_at', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false
+    begin='2016-01-01', concurrent_batches=false, full_refresh=false
 ) }}
 
 -- not materialized: the samples are read once for their time and once for their instants and identities;

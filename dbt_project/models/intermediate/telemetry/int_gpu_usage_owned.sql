@@ -5,7 +5,7 @@
 -- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
 {{ config(
     materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false
+    begin='2016-01-01', concurrent_batches=false, full_refresh=false
 ) }}
 
 with held as (
