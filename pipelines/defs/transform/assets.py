@@ -57,51 +57,41 @@ def indirect_selection(mode: str) -> Iterator[None]:
             os.environ["DBT_INDIRECT_SELECTION"] = before
 
 
-def build(dbt: DbtCliResource, context: dg.AssetExecutionContext, args: list[str]):
-    """Run dbt and stream its events. A test runs with the models it checks only when its other parents are built
-    by then: a run holds the incremental models between the unpartitioned ones upstream and downstream of them,
-    so a test whose other parent comes later in the run waits for it."""
-    with indirect_selection("buildable"):
-        invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
+def dbt_selection(name: str, partitions_def: dg.PartitionsDefinition | None, **selection) -> dg.AssetsDefinition:
+    """One selection of the dbt project as a multi-asset; a partitioned one rebuilds its run's partition window."""
+
+    @dbt_assets(
+        manifest=dbt_project().manifest_path,
+        project=dbt_project(),
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        dagster_dbt_translator=translator,
+        pool="duckdb_writer",
+        name=name,
+        **selection,
+    )
+    def _selection(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+        export_key_to_env()  # models past staging pseudonymise people with the warehouse's key
+        window = context.partition_time_window if partitions_def else None
+        if window:
+            context.log.info(f"rebuilding days {window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (excl.)")
+        # a test runs once every model it reads is built: the run holds the incremental models between the
+        # unpartitioned ones upstream and downstream of them, so a test reading both waits for the later one
+        with indirect_selection("buildable"):
+            invocation = dbt.cli(dbt_build_args(config, window), context=context)
+        yield from invocation.stream()
+
+    return _selection
 
 
 @cache
 def incremental_dbt_assets() -> dg.AssetsDefinition:
-    @dbt_assets(
-        manifest=dbt_project().manifest_path,
-        project=dbt_project(),
-        select=INCREMENTAL,
-        partitions_def=daily,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dbt_translator=translator,
-        pool="duckdb_writer",
-        name="incremental_dbt_assets",
-    )
-    def _incremental(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
-        export_key_to_env()  # models past staging pseudonymise people with the warehouse's key
-        window = context.partition_time_window
-        context.log.info(f"incremental models rebuild days {window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (excl.)")
-        yield from build(dbt, context, dbt_build_args(config, window))
-
-    return _incremental
+    return dbt_selection("incremental_dbt_assets", daily, select=INCREMENTAL)
 
 
 @cache
 def warehouse_dbt_assets() -> dg.AssetsDefinition:
-    @dbt_assets(
-        manifest=dbt_project().manifest_path,
-        project=dbt_project(),
-        exclude=INCREMENTAL,
-        dagster_dbt_translator=translator,
-        pool="duckdb_writer",
-        name="warehouse_dbt_assets",
-    )
-    def _warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
-        export_key_to_env()
-        yield from build(dbt, context, dbt_build_args(config, None))
-
-    return _warehouse
+    return dbt_selection("warehouse_dbt_assets", None, exclude=INCREMENTAL)
 
 
 @dg.definitions

@@ -8,15 +8,15 @@ import dagster as dg
 
 def built_at(instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> dict[str, float]:
     """Per day, when every one of `keys` had last been materialized for it (the earliest of their latest)."""
-    latest: dict[str, float] = {}
-    for n, key in enumerate(keys):
+    per_key = []
+    for key in keys:
         ids = instance.get_latest_storage_id_by_partition(key, dg.DagsterEventType.ASSET_MATERIALIZATION)
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=key, storage_ids=list(ids.values())), limit=max(len(ids), 1)
         ).records
-        at = {r.partition_key: r.timestamp for r in records if r.partition_key}
-        latest = at if n == 0 else {day: min(t, at[day]) for day, t in latest.items() if day in at}
-    return latest
+        per_key.append({r.partition_key: r.timestamp for r in records if r.partition_key})
+    days = set.intersection(*(set(at) for at in per_key)) if per_key else set()
+    return {day: min(at[day] for at in per_key) for day in days}
 
 
 def stale_days(loaded_at: dict[str, float], built: dict[str, float]) -> list[str]:
