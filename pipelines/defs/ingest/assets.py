@@ -66,7 +66,7 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
             "days": len(days),
             "files": totals["files"],
             "table": f"raw.{source.table}",
-            # what the refresh after this run must rebuild from
+            # for the UI: the days whose files this run replaced (which days to rebuild, transform/stale.py decides)
             "changed_days": [k for k, d in zip(keys, days) if not d.get("unchanged")],
         }
         if all(d.get("unchanged") for d in days):
