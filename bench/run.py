@@ -28,9 +28,10 @@ from bench.fleet import BenchFleet, write
 from bench.floor import run_floor
 from bench.measure import run_measured
 from bench.peer import pandas_daily_utilisation
+from pipelines.ingest.landing import landed
+from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.writer import replace_day
 from pipelines.lib import settings
-from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import load_partition
 
 RESULTS = settings.ROOT / "bench" / "results"
 WORK = settings.ROOT / "data" / "bench"
@@ -121,7 +122,7 @@ def ingest_throughput(landing: Path, slices: Path, day: str, plan: Plan) -> dict
         ):
             files = sorted((folder / table / f"dt={day}").glob("*"))
             start = time.perf_counter()
-            summary = load_partition(con, BY_TABLE[table], day, files, folder)
+            summary = replace_day(con, BY_TABLE[table], day, landed(files, folder))
             name = "columnar" if table == "gpu_samples" else table
             out[name] = _rates(summary["rows_loaded"] / per_sample, sum(f.stat().st_size for f in files), start)
             # a row read: a Prometheus sample (one metric of one GPU) for dcgm text, a GPU sample otherwise

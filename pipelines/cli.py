@@ -14,12 +14,12 @@ import duckdb
 
 from pipelines.defs.transform.assets import incremental_dbt_assets
 from pipelines.defs.transform.stale import built_at, loaded_at, stale_days
+from pipelines.ingest.landing import landed_partitions
 from pipelines.lib import settings
 from pipelines.lib.datasets import DATASETS, land
 from pipelines.lib.processes import process_alive
 from pipelines.lib.publish import open_published
 from pipelines.lib.sim.__main__ import main as simulate
-from pipelines.lib.sources import landed_partitions
 
 PID_TAG = "pipelines/cli_pid"
 

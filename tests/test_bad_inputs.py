@@ -8,8 +8,9 @@ import duckdb
 import pytest
 from conftest import FIXTURES
 
-from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import load_partition
+from pipelines.ingest.landing import landed
+from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.writer import replace_day
 
 DAY = "2025-03-03"
 TS = "1740960000000"  # 2025-03-03T00:00:00Z in ms
@@ -126,6 +127,56 @@ CASES = [
         {"timestamp_outside_partition": 1},
     ),  # the second sample claims 2025-03-10
     Case(
+        "clock_skew_nvidia_smi",
+        "nvidia_smi_samples",
+        "h2.csv",
+        (SMI_HEADER + smi() + smi(ts="2025/03/10 10:00:00.000")).encode(),
+        1,
+        {"timestamp_outside_partition": 1},
+    ),
+    Case(
+        "clock_skew_requests",
+        "inference_requests",
+        "r.csv",
+        b"TIMESTAMP,Model,ContextTokens,GeneratedTokens,LatencyMs\n"
+        b"2025-03-03 10:00:00.0000000,m,10,5,12.5\n"
+        b"2025-02-27 10:00:00.0000000,m,10,5,12.5\n",
+        1,
+        {"timestamp_outside_partition": 1},
+    ),
+    Case(
+        "negative_tokens_and_latency",
+        "inference_requests",
+        "r.csv",
+        b"TIMESTAMP,Model,ContextTokens,GeneratedTokens,LatencyMs\n"
+        b"2025-03-03 10:00:00.0000000,m,10,5,12.5\n"
+        b"2025-03-03 10:00:01.0000000,m,-10,5,12.5\n"
+        b"2025-03-03 10:00:02.0000000,m,10,5,-1\n",
+        1,
+        {"out_of_range": 2},
+    ),
+    Case(
+        "impossible_temperature",
+        "nvidia_smi_samples",
+        "h2.csv",
+        (
+            b"timestamp, uuid, index, utilization.gpu [%], temperature.gpu\n"
+            b"2025/03/03 10:00:00.000, GPU-b, 0, 35 %, 61\n"
+            b"2025/03/03 10:00:01.000, GPU-b, 0, 35 %, 612\n"
+        ),
+        1,
+        {"out_of_range": 1},
+    ),
+    Case(
+        "unknown_event",
+        "training_events",
+        "e.jsonl",
+        b'{"ts": "2025-03-03T00:00:00Z", "run_id": "r", "event": "progress"}\n'
+        b'{"ts": "2025-03-03T00:00:01Z", "run_id": "r", "event": "exploded"}\n',
+        1,
+        {"unknown_value": 1},
+    ),
+    Case(
         "missing_column",
         "hosts",
         "hosts.csv",
@@ -188,7 +239,7 @@ def test_bad_input_is_loaded_or_quarantined_and_reconciled(tmp_path, case):
     path.parent.mkdir(parents=True)
     path.write_bytes(case.content)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        summary = load_partition(con, source, DAY, [path], landing)
+        summary = replace_day(con, source, DAY, landed([path], landing))
         assert summary["rows_loaded"] == case.loaded
         reasons = dict(con.execute("select reason, count(*) from raw.quarantine group by 1").fetchall())
         assert reasons == case.quarantined

@@ -7,7 +7,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.lib.columnar import replace_partition_columnar
+from pipelines.ingest.landing import landed
+from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.writer import replace_day
+
+COLUMNAR = BY_TABLE["gpu_samples"]
 
 DAY = "2025-03-03"
 T0 = datetime(2025, 3, 3, 10, tzinfo=UTC)
@@ -54,7 +58,7 @@ def test_good_and_bad_rows_are_loaded_or_quarantined_and_reconcile(tmp_path, con
         sample(gpu=5, DCGM_FI_DEV_POWER_USAGE=float("nan")),
     ]
     path = land(tmp_path, rows)
-    summary = replace_partition_columnar(con, "gpu_samples", DAY, [path], tmp_path)
+    summary = replace_day(con, COLUMNAR, DAY, landed([path], tmp_path))
     assert summary == {"files": 1, "rows_read": 6, "rows_loaded": 1, "rows_quarantined": 5}
     reasons = dict(con.execute("select source_line, reason from raw.quarantine order by 1").fetchall())
     assert reasons == {
@@ -77,22 +81,22 @@ def test_newer_label_names_epoch_ms_and_missing_fields_load(tmp_path, con):
     """A newer exporter writes `hostname`; a Prometheus export gives epoch milliseconds; absent fields are NULL."""
     ms = int(T0.timestamp() * 1000)
     path = land(tmp_path, [{"timestamp": ms, "hostname": "h2", "gpu": 0, "DCGM_FI_DEV_GPU_UTIL": 5.0}])
-    replace_partition_columnar(con, "gpu_samples", DAY, [path], tmp_path)
+    replace_day(con, COLUMNAR, DAY, landed([path], tmp_path))
     row = con.execute("select measured_at, hostname, gpu_util_pct, sm_active from raw.gpu_samples").fetchall()
     assert row == [(T0, "h2", 5.0, None)]
 
 
 def test_reloading_the_day_replaces_it(tmp_path, con):
     path = land(tmp_path, [sample(), sample(gpu=1)])
-    replace_partition_columnar(con, "gpu_samples", DAY, [path], tmp_path)
+    replace_day(con, COLUMNAR, DAY, landed([path], tmp_path))
     path = land(tmp_path, [sample(gpu=2)])  # the day re-sent with different content
-    replace_partition_columnar(con, "gpu_samples", DAY, [path], tmp_path)
+    replace_day(con, COLUMNAR, DAY, landed([path], tmp_path))
     assert con.execute("select gpu from raw.gpu_samples").fetchall() == [(2,)]
     assert con.execute("select count(*) from raw.load_audit").fetchall() == [(1,)]
 
 
 def test_a_day_without_files_still_has_its_table(tmp_path, con):
     """A fleet that sends no columnar telemetry still gets an (empty) table for dbt to read."""
-    summary = replace_partition_columnar(con, "gpu_samples", DAY, [], tmp_path)
+    summary = replace_day(con, COLUMNAR, DAY, landed([], tmp_path))
     assert summary["rows_read"] == 0
     assert con.execute("select count(*) from raw.gpu_samples").fetchall() == [(0,)]

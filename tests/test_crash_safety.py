@@ -10,21 +10,23 @@ import time
 import duckdb
 import polars as pl
 
-from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import load_partition
+from pipelines.ingest.landing import landed
+from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.writer import replace_day
 
 DAY = "2025-03-03"
 LOADER = textwrap.dedent("""
     import sys
     from pathlib import Path
     import duckdb
-    from pipelines.lib.sources import BY_TABLE
-    from pipelines.lib.warehouse import load_partition
+    from pipelines.ingest.registry import BY_TABLE
+    from pipelines.ingest.landing import landed
+    from pipelines.ingest.writer import replace_day
     db, landing, day = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     source = BY_TABLE["inference_requests"]
     files = sorted((landing / "inference_requests" / f"dt={day}").glob("*.csv"))
     with duckdb.connect(db) as con:
-        load_partition(con, source, day, files, landing)
+        replace_day(con, source, day, landed(files, landing))
 """)
 
 
@@ -56,7 +58,7 @@ def test_a_load_killed_at_any_point_keeps_the_old_day_and_the_rerun_converges(tm
     write_requests(f, 1000, "old")
     source = BY_TABLE["inference_requests"]
     with duckdb.connect(str(db)) as con:
-        load_partition(con, source, DAY, [f], landing)
+        replace_day(con, source, DAY, landed([f], landing))
     before = digest(db)
     write_requests(f, 1_500_000, "new")  # a re-delivered, much larger file for the same day
     env = {**os.environ, "PYTHONPATH": os.getcwd()}

@@ -9,10 +9,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.ingest.landing import landed_partitions
+from pipelines.ingest.parsers.hostlist import expand_hostlist
+from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.writer import replace_day
 from pipelines.lib.datasets import DATASETS, land
-from pipelines.lib.hostlist import expand_hostlist
-from pipelines.lib.sources import BY_TABLE, landed_partitions, landing_files
-from pipelines.lib.warehouse import load_partition
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +38,9 @@ def load(landing, table: str, tmp_path) -> duckdb.DuckDBPyConnection:
     con.execute("set TimeZone = 'UTC'")
     source = BY_TABLE[table]
     for day in landed_partitions(landing):
-        paths = landing_files(landing, source, day)
-        if paths:
-            load_partition(con, source, day, paths, landing)
+        files = source.files(landing, day)
+        if files:
+            replace_day(con, source, day, files)
     return con
 
 

@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 from dagster_dbt import get_asset_keys_by_output_name_for_source
 
+from pipelines.ingest.registry import SOURCES
 from pipelines.lib import settings
-from pipelines.lib.sources import SOURCES
 
 
 @pytest.fixture(scope="module")

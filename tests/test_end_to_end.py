@@ -18,9 +18,10 @@ import pytest
 
 from pipelines.cli import summary
 from pipelines.defs.automation.sensors import landing_files_sensor
+from pipelines.ingest.landing import landed_partitions
+from pipelines.ingest.registry import SOURCES
 from pipelines.lib import settings
 from pipelines.lib.publish import open_published
-from pipelines.lib.sources import SOURCES, landed_partitions
 
 
 @pytest.fixture(scope="module")
@@ -495,12 +496,12 @@ def test_a_run_killed_right_after_a_load_commits_is_rebuilt_by_the_next_run(tiny
     load_then_die = (
         "import os, signal, duckdb\n"
         "from pathlib import Path\n"
-        "from pipelines.lib.sources import SOURCES, landing_files\n"
-        "from pipelines.lib.warehouse import load_partition\n"
-        "source = next(s for s in SOURCES if s.table == 'dcgm_samples')\n"
+        "from pipelines.ingest.registry import BY_TABLE\n"
+        "from pipelines.ingest.writer import replace_day\n"
+        "source = BY_TABLE['dcgm_samples']\n"
         "root = Path(os.environ['LANDING_DIR'])\n"
         "con = duckdb.connect(os.environ['WAREHOUSE_WORK_PATH'])\n"
-        f"load_partition(con, source, '{first}', landing_files(root, source, '{first}'), root)\n"
+        f"replace_day(con, source, '{first}', source.files(root, '{first}'))\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     try:

@@ -1,11 +1,13 @@
-"""load_partition: a day is replaced whole, in one transaction, and every line is accounted for."""
+"""replace_day: a day is replaced whole, in one transaction, and every line is accounted for."""
 
 import duckdb
 import pytest
 from conftest import FIXTURES
 
-from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import load_partition
+from pipelines.ingest.landing import landed
+from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.specs import Batch, RawSource
+from pipelines.ingest.writer import replace_day
 
 SACCT = BY_TABLE["sacct_jobs"]
 
@@ -18,7 +20,7 @@ def land(landing, day, name, text):
 
 
 def load(con, landing, day):
-    return load_partition(con, SACCT, day, sorted((landing / "sacct_jobs" / f"dt={day}").glob("*")), landing)
+    return replace_day(con, SACCT, day, landed(sorted((landing / "sacct_jobs" / f"dt={day}").glob("*")), landing))
 
 
 def table_digest(con, table):
@@ -116,12 +118,38 @@ def test_a_source_that_gains_a_column_widens_its_table(tmp_path, con):
         # the table is created from the first export, which had no team column
         if day == "2025-03-03":
             con.execute("create schema raw")
-            frame = deployments.parse(f).rows.drop("team")
+            frame = deployments.loader.parse(f).rows.drop("team")
             con.register("first", frame)
             con.execute(
                 "create table raw.serving_deployments as select *, date '2025-03-03' as partition_date, "
                 "'' as source_file from first limit 0"
             )
-        load_partition(con, deployments, day, [f], landing)
+        replace_day(con, deployments, day, landed([f], landing))
     rows = con.execute("select partition_date::varchar, team from raw.serving_deployments order by 1").fetchall()
     assert rows == [("2025-03-03", None), ("2025-03-04", "vision")]
+
+
+class LosesARow:
+    """A loader whose batch yields one row fewer than its files hold (a reader that drops a line)."""
+
+    raw_columns = {"source_line": "bigint", "value": "bigint"}
+
+    def __call__(self, con, day, files, scratch):
+        sql = (
+            f"select '{files[0].name}' as source_file, 1::bigint as source_line, 7::bigint as value, "
+            "null::varchar as problem, null::varchar as message, null::varchar as raw_text"
+        )
+        return Batch(sql, rows_read=lambda: {files[0].name: 2})
+
+
+def test_a_day_whose_lines_do_not_reconcile_is_not_replaced(tmp_path, con):
+    landing = tmp_path / "landing"
+    source = RawSource("test", "lossy", ("*.txt",), LosesARow(), "a source whose reader loses a line")
+    f = landing / "lossy" / "dt=2025-03-03" / "a.txt"
+    f.parent.mkdir(parents=True)
+    f.write_text("7\n8\n")
+    with pytest.raises(RuntimeError, match="read 2 != loaded 1 \\+ quarantined 0"):
+        replace_day(con, source, "2025-03-03", landed([f], landing))
+    assert con.execute("select count(*) from information_schema.tables where table_name = 'lossy'").fetchall() == [
+        (0,)
+    ]  # rolled back whole: not even the table was created

@@ -6,8 +6,10 @@ import duckdb
 import polars as pl
 from conftest import FIXTURES
 
-from pipelines.lib.parsers.dcgm import load_dcgm, parse_dcgm
-from pipelines.lib.sources import BY_TABLE
+from pipelines.ingest.landing import landed
+from pipelines.ingest.parsers.dcgm import file_context, parse_dcgm
+from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.writer import replace_day
 
 AT = datetime(2024, 1, 1, tzinfo=UTC)
 DATADOG = FIXTURES / "dcgm" / "datadog_integrations_core_dcgm_fixture_excerpt.prom.txt"
@@ -73,7 +75,8 @@ def test_sample_timestamps_labels_and_bad_values(tmp_path):
 def test_scrape_time_comes_from_the_file_name(tmp_path):
     f = tmp_path / "node-3_20250303T120000Z.prom"
     f.write_text('DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-y"} 50\n')
-    rows = BY_TABLE["dcgm_samples"].parse(f).rows
+    scraped_at, host = file_context(f)
+    rows = parse_dcgm(f, scraped_at, host).rows
     assert rows["scraped_at"].to_list() == [datetime(2025, 3, 3, 12, tzinfo=UTC)]
     assert rows["hostname"].to_list() == ["node-3"]
 
@@ -104,7 +107,7 @@ def test_a_day_of_files_loads_in_one_statement_with_units_and_audit_per_file(tmp
     (folder / "b.prom.gz").write_bytes(gzip.compress((ratio + "\n" + sample.format(g=1, h="b", v=1.5)).encode()))
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         con.execute("set TimeZone = 'UTC'")
-        summary = load_dcgm(con, "dcgm_samples", "2025-03-03", sorted(folder.iterdir()), tmp_path)
+        summary = replace_day(con, BY_TABLE["dcgm_samples"], "2025-03-03", landed(sorted(folder.iterdir()), tmp_path))
         assert summary == {"files": 2, "rows_read": 4, "rows_loaded": 2, "rows_quarantined": 2}
         loaded = con.execute(
             "select hostname, gpu, value, unit, source_line from raw.dcgm_samples order by 1"
@@ -131,7 +134,7 @@ def test_a_day_with_a_file_that_is_not_utf8_loads_the_rest_and_quarantines_the_l
     (folder / "b.prom").write_bytes(line.format(g=0, h="b").encode() + line.format(g=1, h="b\xff").encode("latin-1"))
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         con.execute("set TimeZone = 'UTC'")
-        summary = load_dcgm(con, "dcgm_samples", "2025-03-03", sorted(folder.iterdir()), tmp_path)
+        summary = replace_day(con, BY_TABLE["dcgm_samples"], "2025-03-03", landed(sorted(folder.iterdir()), tmp_path))
         assert summary == {"files": 2, "rows_read": 4, "rows_loaded": 3, "rows_quarantined": 1}
         assert con.execute("select hostname, gpu from raw.dcgm_samples order by all").fetchall() == [
             ("a", 0),

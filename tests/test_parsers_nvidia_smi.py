@@ -3,7 +3,7 @@ from datetime import datetime
 import polars as pl
 from conftest import FIXTURES
 
-from pipelines.lib.parsers.nvidia_smi import parse_nvidia_smi
+from pipelines.ingest.parsers.nvidia_smi import parse_nvidia_smi
 
 
 def test_units_in_header_and_values_are_stripped_and_na_is_null():
@@ -58,7 +58,7 @@ def test_short_lines_and_bad_numbers_are_quarantined(tmp_path):
 
 
 def test_a_day_parsed_at_once_matches_each_log_parsed_alone(tmp_path, monkeypatch):
-    from pipelines.lib.parsers import nvidia_smi
+    from pipelines.ingest.parsers import nvidia_smi
 
     bad_header = tmp_path / "bad.csv"
     bad_header.write_text(

@@ -3,10 +3,11 @@ import polars as pl
 import pytest
 from conftest import FIXTURES
 
-from pipelines.lib.hostlist import compress_hostlist, expand_hostlist
-from pipelines.lib.parsers.sacct import parse_sacct
-from pipelines.lib.sources import BY_TABLE
-from pipelines.lib.warehouse import load_partition
+from pipelines.ingest.landing import landed
+from pipelines.ingest.parsers.hostlist import compress_hostlist, expand_hostlist
+from pipelines.ingest.parsers.sacct import parse_sacct
+from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.writer import replace_day
 
 
 def test_xdmod_unit_log_without_header():
@@ -74,7 +75,7 @@ def test_a_line_without_a_job_id_is_quarantined_not_keyed_by_its_cluster(tmp_pat
         " |c|t|u|2025-03-03T00:00:00|None|None|PENDING||None assigned\n"
     )
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        load_partition(con, BY_TABLE["sacct_jobs"], day, [path], landing)
+        replace_day(con, BY_TABLE["sacct_jobs"], day, landed([path], landing))
         assert con.execute("select job_id from raw.sacct_jobs").fetchall() == [("7",)]
         quarantined = con.execute(
             "select source_file, source_line, reason from raw.quarantine order by source_line"

@@ -2,8 +2,8 @@ from datetime import datetime
 
 import polars as pl
 
-from pipelines.lib.parsers.tabular import parse_csv, parse_jsonl
-from pipelines.lib.sources import BY_TABLE
+from pipelines.ingest.parsers.tabular import parse_csv, parse_jsonl
+from pipelines.ingest.registry import BY_TABLE
 
 HOSTS = {"host": pl.String, "gpu_count": pl.Int64, "usd_per_gpu_hour": pl.Float64, "valid_from": "ts", "valid_to": "ts"}
 
@@ -54,17 +54,17 @@ def test_jsonl_keeps_event_payload_and_rejects_broken_json(tmp_path):
         '{"ts": "2025-03-03T10:05:00.000Z", "run_id": "r1", "event": "progr\n'
         "[1, 2]\n"
     )
-    parsed = BY_TABLE["training_events"].parse(f)
+    parsed = BY_TABLE["training_events"].loader.parse(f)
     assert parsed.rows.select("run_id", "attempt", "event").rows() == [("r1", 1, "progress")]
     assert parsed.rows["attributes"].to_list() == ['{"samples_new": 10}']
     assert parsed.rejects.select("source_line", "reason").rows() == [(2, "bad_json"), (3, "bad_json")]
 
 
 def test_azure_trace_shape_loads_without_model_column(traces):
-    parsed = BY_TABLE["inference_requests"].parse(traces / "azure" / "AzureLLMInferenceTrace_code.csv")
+    parsed = BY_TABLE["inference_requests"].loader.parse(traces / "azure" / "AzureLLMInferenceTrace_code.csv")
     assert parsed.rejects.is_empty()
     assert parsed.rows.height == 8819  # the README's row count
-    assert parsed.rows["TIMESTAMP"].min() == datetime(2023, 11, 16, 18, 17, 3, 979960)
+    assert parsed.rows["timestamp"].min() == datetime(2023, 11, 16, 18, 17, 3, 979960)
 
 
 def test_jsonl_nested_objects_kept_as_json(tmp_path):

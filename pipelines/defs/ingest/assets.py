@@ -10,22 +10,23 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.automation.partitions import daily
 from pipelines.defs.resources import LandingArea
-from pipelines.lib.sources import SOURCES, RawSource, landing_files
-from pipelines.lib.warehouse import file_sha256, load_partition, loaded_fingerprints, raw_table_exists, relative
+from pipelines.ingest.registry import SOURCES
+from pipelines.ingest.specs import RawSource
+from pipelines.ingest.writer import loaded_fingerprints, raw_table_exists, replace_day
 
 SUMMED = ("files", "rows_read", "rows_loaded", "rows_quarantined")
 
 
 def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
     """Replace one day of raw.<table> from its landed files; a summary with the rejects by reason."""
-    paths = landing_files(root, source, day)
-    fingerprints = {relative(p, root): file_sha256(p) for p in paths}
+    files = source.files(root, day)
+    fingerprints = {f.name: f.sha256 for f in files}
     loaded = loaded_fingerprints(con, source.table, day)
     if loaded == fingerprints and (fingerprints or raw_table_exists(con, source.table)):
         # the same files, byte for byte (or none, and none ever loaded): loading again would change nothing
-        context.log.debug(f"{day}: {len(paths)} file(s) unchanged since the last load of raw.{source.table}")
-        return {"files": len(paths), "unchanged": True}
-    summary = load_partition(con, source, day, paths, root)
+        context.log.debug(f"{day}: {len(files)} file(s) unchanged since the last load of raw.{source.table}")
+        return {"files": len(files), "unchanged": True}
+    summary = replace_day(con, source, day, files)
     rejected = con.execute(
         "select source_file, reason, count(*), min(source_line), any_value(message) from raw.quarantine "
         "where table_name = ? and partition_date = ? group by all order by all",

@@ -1,6 +1,6 @@
 """Great Expectations suites on each raw source's loaded partition, as blocking Dagster asset checks: a day whose
-data breaks a rule fails its ingest run, so the refresh (dbt + publish) that follows a successful ingest never
-publishes it."""
+data breaks a day rule fails its ingest run, so the refresh (dbt + publish) that follows a successful ingest never
+publishes it. The marts' rules are dbt tests, run by the dbt build itself."""
 
 import json
 
@@ -8,12 +8,11 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.automation.partitions import daily
-from pipelines.lib.quality import MART_SUITES, SUITES, columns_checked, judges_every_row, validate
-from pipelines.lib.sources import BY_TABLE
+from pipelines.ingest.expectations import SUITES, columns_checked, validate
+from pipelines.ingest.registry import BY_TABLE
 
-# a telemetry day (14.4 million rows at 10,000 GPUs) is judged on a reproducible sample of this many rows; the
-# loader has already range-checked every row in SQL. So is an hourly mart (dbt tests check every row), or the
-# check would read the whole history on every refresh.
+# a telemetry day (14.4 million rows at 10,000 GPUs) is judged on a reproducible sample of this many rows; a suite
+# with a uniqueness rule reads every row of the day
 GX_SAMPLE_ROWS = 100_000
 
 
@@ -32,9 +31,10 @@ def day_frame(con, table: str, day: str):
     ).fetchall()[0][0]
     if not landed:
         return None
+    every_row = any(c.kwargs.get("column_list") for c in SUITES[table])
+    sample = "" if every_row else f" using sample reservoir({GX_SAMPLE_ROWS} rows) repeatable (7)"
     return con.execute(
-        f"select * from (select {', '.join(columns_checked(table))} from raw.{table} where partition_date = ?) "
-        f"using sample reservoir({GX_SAMPLE_ROWS} rows) repeatable (7)",
+        f"select * from (select {', '.join(columns_checked(table))} from raw.{table} where partition_date = ?){sample}",
         [day],
     ).df()
 
@@ -76,36 +76,3 @@ def build_raw_checks(table: str) -> dg.AssetChecksDefinition:
 
 
 raw_expectations = [build_raw_checks(table) for table in SUITES]
-
-
-def build_mart_checks(mart: str) -> dg.AssetChecksDefinition:
-    """Blocking checks on a key mart: the publish that depends on it does not run when one fails."""
-    key = dg.AssetKey(["marts", mart])
-
-    @dg.multi_asset_check(
-        name=f"{mart}_expectations",
-        specs=[
-            dg.AssetCheckSpec(c.name, asset=key, blocking=True, description=c.description) for c in MART_SUITES[mart]
-        ],
-    )
-    def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
-        columns = ", ".join(columns_checked(mart))
-        sample = "" if judges_every_row(mart) else f" using sample reservoir({GX_SAMPLE_ROWS} rows) repeatable (7)"
-        with duckdb.get_connection() as con:
-            frame = con.execute(f"select * from (select {columns} from marts.{mart}){sample}").df()
-            coverage = con.execute("select * from intermediate.int_coverage").df().iloc[0].to_dict()
-        for check, passed, observed in validate(mart, frame):
-            if check.needs_full and coverage[check.needs_full] != "full":
-                # a public trace without this subject: the rule does not apply, and the result says why
-                passed, observed = True, {"not_judged": f"{check.needs_full} is {coverage[check.needs_full]}"}
-            yield dg.AssetCheckResult(
-                check_name=check.name,
-                asset_key=key,
-                passed=passed,
-                metadata={"observed": json.dumps(observed, default=str)[:2000]},
-            )
-
-    return _checks
-
-
-mart_expectations = [build_mart_checks(mart) for mart in MART_SUITES]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines.lib.sources import SOURCES
+from pipelines.ingest.registry import SOURCES
 
 # daily exports land once a day; allow a few hours of lateness before calling a source stale
 raw_freshness_checks = dg.build_last_update_freshness_checks(

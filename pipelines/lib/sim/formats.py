@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from ..hostlist import compress_hostlist
-from ..parsers.sacct import XDMOD_ORDER
+from pipelines.ingest.parsers.hostlist import compress_hostlist
+from pipelines.ingest.parsers.sacct import XDMOD_ORDER
+
 from .config import SKUS
 
 DCGM_FAMILIES = [  # (metric, help, frame column, printf-style decimals or None for integers)

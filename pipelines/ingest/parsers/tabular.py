@@ -8,11 +8,29 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
-from .base import Parsed, read_lines, rejects, split_bad_encoding
+from ..landing import LandedFile
+from ..rules import Rule, line_rules
+from ..specs import Batch
+from .base import (
+    Parsed,
+    day_of_files,
+    duckdb_columns,
+    frames_batch,
+    keep_line_rules,
+    read_lines,
+    rejects,
+    split_bad_encoding,
+)
+
+STR, INT, FLOAT, TS = pl.String, pl.Int64, pl.Float64, "ts"
 
 # a column type is a polars dtype, or ("ts", format) for text timestamps parsed strictly
 TIMESTAMP_FORMATS = ["%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"]
@@ -43,10 +61,12 @@ def _typed(frame: pl.DataFrame, columns: dict, optional: set[str]) -> tuple[pl.D
 
 
 def _schema(columns: dict) -> dict:
-    return {"source_line": pl.Int64} | {c: pl.Datetime("us") if t == "ts" else t for c, t in columns.items()}
+    """The typed frame's columns, under their raw names."""
+    return {"source_line": pl.Int64} | {snake(c): pl.Datetime("us") if t == "ts" else t for c, t in columns.items()}
 
 
-def parse_csv(path: Path, columns: dict, optional: set[str] = frozenset()) -> Parsed:
+def parse_csv(path: Path, columns: dict, optional: set[str] = frozenset(), rules: list[Rule] = ()) -> Parsed:
+    """CSV with a header; rows under their raw (snake_case) names, checked against `rules` (raw names)."""
     lines = read_lines(path)
     lines, bad_enc = split_bad_encoding(lines)
     lines = lines.filter(pl.col("text").str.strip_chars() != "")
@@ -68,12 +88,18 @@ def parse_csv(path: Path, columns: dict, optional: set[str] = frozenset()) -> Pa
     frame = body.with_columns(pl.DataFrame(data, schema={c: pl.String for c in columns}))
     good, bad = _typed(frame, columns, set(optional))
     out = [bad_enc, rejects(wrong, "field_count", f"expected {len(header)} fields as in the header"), bad]
-    return Parsed(good.select(list(schema)).cast(schema), pl.concat(out))
+    return _checked(good, schema, out, rules)
 
 
-def parse_jsonl(path: Path, columns: dict, optional: set[str] = frozenset(), extra_column: str | None = None) -> Parsed:
-    """JSON lines; the declared keys become columns, and with `extra_column` every other key is kept as a JSON
-    object in that column (event payloads differ by event type)."""
+def parse_jsonl(
+    path: Path,
+    columns: dict,
+    optional: set[str] = frozenset(),
+    extra_column: str | None = None,
+    rules: list[Rule] = (),
+) -> Parsed:
+    """JSON lines; the declared keys become columns (under their raw names), and with `extra_column` every other
+    key is kept as a JSON object in that column (event payloads differ by event type)."""
     lines = read_lines(path)
     lines, bad_enc = split_bad_encoding(lines)
     lines = lines.filter(pl.col("text").str.strip_chars() != "")
@@ -102,4 +128,41 @@ def parse_jsonl(path: Path, columns: dict, optional: set[str] = frozenset(), ext
     good, bad = _typed(frame, columns, set(optional))
     schema = _schema(columns) | ({extra_column: pl.String} if extra_column else {})
     out = [bad_enc, rejects(bad_json, "bad_json", "line is not a JSON object"), bad]
-    return Parsed(good.select(list(schema)).cast(schema), pl.concat(out))
+    return _checked(good, schema, out, rules)
+
+
+def _checked(good: pl.DataFrame, schema: dict, rejected: list[pl.DataFrame], rules: list[Rule]) -> Parsed:
+    """The typed lines under their raw names, those that break a line rule moved to the rejects."""
+    good, broken = keep_line_rules(good.rename({c: snake(c) for c in good.columns if c != "text"}), rules)
+    return Parsed(good.select(list(schema)).cast(schema), pl.concat([*rejected, broken]))
+
+
+def snake(name: str) -> str:
+    """A landed column's raw name: `ContextTokens` -> `context_tokens`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+@dataclass(frozen=True)
+class Tabular:
+    """The loader of a CSV or JSON-lines source: its landed columns and types, which may be empty, and for JSON
+    the column that keeps every other key. Lines are checked against the table's line rules once typed."""
+
+    table: str
+    format: str  # "csv" or "jsonl"
+    columns: dict
+    optional: frozenset[str] = field(default_factory=frozenset)
+    extra: str | None = None
+
+    @property
+    def raw_columns(self) -> dict[str, str]:
+        return duckdb_columns(_schema(self.columns) | ({self.extra: pl.String} if self.extra else {}))
+
+    def parse(self, path: Path) -> Parsed:
+        """One file's typed rows (under their raw names) and rejects."""
+        rules = line_rules(self.table)
+        if self.format == "csv":
+            return parse_csv(path, self.columns, self.optional, rules)
+        return parse_jsonl(path, self.columns, self.optional, self.extra, rules)
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
+        return frames_batch(day_of_files(self.parse, [f.path for f in files]), files)

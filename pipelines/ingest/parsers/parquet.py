@@ -9,14 +9,15 @@ Each row is loaded or quarantined with a reason, the same codes as the dcgm-expo
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from .parsers.dcgm import BLANK_FP64, BLANK_INT64_MIN
-from .sql_load import replace_partition_sql, source_file_expr, sql_literal
-from .warehouse import SKEW_TOLERANCE, relative
+from ..landing import LandedFile
+from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS
+from ..specs import Batch
+from .base import sql_literal
 
 # raw column <- candidate file columns, first present wins (labels were renamed across exporter versions)
 LABELS = {
@@ -30,25 +31,9 @@ LABELS = {
     "namespace": ("namespace",),
     "container": ("container",),
 }
-# raw column <- DCGM field, with the range a reading can have
-METRICS = {
-    "gpu_util_pct": ("DCGM_FI_DEV_GPU_UTIL", 0, 100),
-    "mem_copy_util_pct": ("DCGM_FI_DEV_MEM_COPY_UTIL", 0, 100),
-    "sm_active": ("DCGM_FI_PROF_SM_ACTIVE", 0, 1),
-    "tensor_active": ("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", 0, 1),
-    "dram_active": ("DCGM_FI_PROF_DRAM_ACTIVE", 0, 1),
-    "fb_used_mib": ("DCGM_FI_DEV_FB_USED", 0, None),
-    "fb_free_mib": ("DCGM_FI_DEV_FB_FREE", 0, None),
-    "power_w": ("DCGM_FI_DEV_POWER_USAGE", 0, None),
-    "gpu_temp_c": ("DCGM_FI_DEV_GPU_TEMP", -40, 150),
-    "xid": ("DCGM_FI_DEV_XID_ERRORS", 0, None),
-}
+# raw column <- the DCGM reading (its field and range)
+METRICS = {r.gpu_samples: r for r in READINGS if r.gpu_samples}
 TYPES = {"measured_at": "timestamptz", "gpu": "integer", **{m: "double" for m in METRICS}}
-RAW_DDL = (
-    "create table if not exists raw.{table} (source_line bigint, "
-    + ", ".join(f"{c} {TYPES.get(c, 'varchar')}" for c in [*LABELS, *METRICS])
-    + ", partition_date date, source_file varchar)"
-)
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, files: list[str]) -> str:
@@ -64,7 +49,8 @@ def _select_list(con: duckdb.DuckDBPyConnection, files: list[str]) -> str:
         exprs.append(f"nullif({value}, '') as {column}" if kind == "varchar" else f"{value} as {column}")
     if present.get("timestamp", "").startswith(("BIGINT", "INTEGER")):  # epoch milliseconds, as Prometheus has them
         exprs[0] = "epoch_ms(timestamp::bigint) as measured_at"
-    for column, (field, _, _) in METRICS.items():
+    for column, reading in METRICS.items():
+        field = reading.field
         exprs.append(f'"{field}"::double as {column}' if field in present else f"null::double as {column}")
     return ", ".join(exprs)
 
@@ -76,66 +62,54 @@ MESSAGES = {
     "non_finite_value": "a reading is not finite",
     "dcgm_blank_sentinel": "a reading is a DCGM blank sentinel (no reading)",
     "out_of_range": "a reading is outside its possible range",
-    "timestamp_outside_partition": "measured_at is more than a day outside its partition",
 }
 
 
-def _reason(day: date) -> str:
+def _reason() -> str:
     """The first rule a row breaks (a reason code); NULL when it loads. Same codes as the text parser."""
     values = list(METRICS)
-    lo = datetime.combine(day, datetime.min.time(), UTC) - SKEW_TOLERANCE
-    hi = lo + timedelta(days=1) + 2 * SKEW_TOLERANCE
     rules = {
         "missing_timestamp": "measured_at is null",
         "missing_hostname": "hostname is null",
         "missing_gpu": "gpu is null and gpu_uuid is null",
         "non_finite_value": " or ".join(f"not isfinite({c})" for c in values),
-        "dcgm_blank_sentinel": " or ".join(f"{c} >= {BLANK_INT64_MIN} or {c} = {BLANK_FP64}" for c in values),
+        "dcgm_blank_sentinel": " or ".join(f"{c} >= {DCGM_BLANK_INT64_MIN} or {c} = {DCGM_BLANK_FP64}" for c in values),
         "out_of_range": " or ".join(
-            f"{c} < {low}" + (f" or {c} > {high}" if high is not None else "") for c, (_, low, high) in METRICS.items()
+            " or ".join([f"{c} < {r.low}"] * (r.low is not None) + [f"{c} > {r.high}"] * (r.high is not None))
+            for c, r in METRICS.items()
         ),
-        "timestamp_outside_partition": f"measured_at < '{lo.isoformat()}' or measured_at >= '{hi.isoformat()}'",
     }
     return "case " + " ".join(f"when {cond} then '{reason}'" for reason, cond in rules.items()) + " end"
 
 
-def replace_partition_columnar(
-    con: duckdb.DuckDBPyConnection, table: str, partition_date: str, paths: list[Path], landing: Path
-) -> dict:
-    """Replace the day's rows of raw.<table>, its quarantine and audit, from the day's Parquet files, in one
-    transaction (a crash leaves the previous day intact). Parquet is cheap to re-read: the SELECT is a view."""
-    day = date.fromisoformat(partition_date)
-    files = [str(p) for p in paths]
-    scan = (
-        f"read_parquet([{', '.join(map(sql_literal, files))}], union_by_name = true, file_row_number = true, "
-        "filename = true)"
-    )
-    message = "case problem " + " ".join(f"when '{k}' then '{v}'" for k, v in MESSAGES.items()) + " end"
+class ColumnarParquet:
+    """The loader of columnar telemetry: DuckDB reads, checks and inserts the day's Parquet files, which are cheap
+    to re-read (the batch is a view, not a copy)."""
 
-    def batch_sql() -> str:
+    raw_columns = {"source_line": "bigint"} | {c: TYPES.get(c, "varchar") for c in [*LABELS, *METRICS]}
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
+        paths = [str(f.path) for f in files]
+        scan = (
+            f"read_parquet([{', '.join(map(sql_literal, paths))}], union_by_name = true, file_row_number = true, "
+            "filename = true)"
+        )
+        names = f"[{', '.join(sql_literal(f.name) for f in files)}]"
+        source_file = f"{names}[list_position([{', '.join(map(sql_literal, paths))}], filename)]"
+        message = "case problem " + " ".join(f"when '{k}' then '{v}'" for k, v in MESSAGES.items()) + " end"
         # raw_text: the row as read, under the raw table's column names (JSON only for the rejected rows)
-        return f"""select *, {message} as message,
+        sql = f"""select *, {message} as message,
                 case when problem is not null then to_json(checked) end as raw_text
             from (
-                select *, ({_reason(day)}) as problem from (
-                    select {_select_list(con, files)}, file_row_number + 1 as source_line,
-                        {source_file_expr(landing)} as source_file
+                select *, ({_reason()}) as problem from (
+                    select {_select_list(con, paths)}, file_row_number + 1 as source_line,
+                        {source_file} as source_file
                     from {scan}
                 )
             ) as checked"""
 
-    def rows_read() -> dict[str, int]:
-        counts = con.execute("select file_name, num_rows from parquet_file_metadata(?)", [files]).fetchall()
-        return {relative(Path(f), landing): n for f, n in counts}
+        def rows_read() -> dict[str, int]:
+            counts = dict(con.execute("select file_name, num_rows from parquet_file_metadata(?)", [paths]).fetchall())
+            return {f.name: counts.get(str(f.path), 0) for f in files}
 
-    return replace_partition_sql(
-        con,
-        table,
-        partition_date,
-        paths,
-        landing,
-        raw_ddl=RAW_DDL.format(table=table),
-        batch_sql=batch_sql,
-        materialize=False,
-        rows_read=rows_read,
-    )
+        return Batch(sql, rows_read=rows_read)

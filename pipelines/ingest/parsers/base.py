@@ -7,10 +7,15 @@ A day of files parsed together carries a `file` column in both: the file's posit
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+
+from ..landing import LandedFile
+from ..rules import Between, OneOf, Rule
+from ..specs import Batch
 
 REJECT_SCHEMA = {"source_line": pl.Int64, "reason": pl.String, "message": pl.String, "raw_text": pl.String}
 FILE = "file"  # a day parsed at once: which of the day's files a row or reject came from (its index)
@@ -41,6 +46,71 @@ def rejects(frame: pl.DataFrame, reason: str, message: str | pl.Expr) -> pl.Data
 
 def no_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+DUCKDB_TYPES = {
+    pl.String: "varchar",
+    pl.Int64: "bigint",
+    pl.Float64: "double",
+    pl.Boolean: "boolean",
+    pl.Datetime("us"): "timestamp",
+    pl.Datetime("us", "UTC"): "timestamptz",
+    pl.List(pl.String): "varchar[]",
+}
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def duckdb_columns(schema: dict[str, pl.DataType]) -> dict[str, str]:
+    """A parser's frame schema as the raw table's columns."""
+    return {column: DUCKDB_TYPES[dtype] for column, dtype in schema.items()}
+
+
+def day_of_files(parse: Callable[[Path], Parsed], paths: list[Path]) -> Parsed:
+    """Each file parsed on its own, as one Parsed whose rows and rejects carry the file's index (FILE)."""
+    parsed = [parse(p) for p in paths]
+    return Parsed(
+        pl.concat([p.rows.with_columns(pl.lit(i, pl.Int32).alias(FILE)) for i, p in enumerate(parsed)]),
+        pl.concat([p.rejects.with_columns(pl.lit(i, pl.Int32).alias(FILE)) for i, p in enumerate(parsed)]),
+    )
+
+
+def frames_batch(parsed: Parsed, files: list[LandedFile]) -> Batch:
+    """A day parsed into frames (rows and rejects tagged with their FILE), as the writer takes a batch."""
+    source_file = pl.col(FILE).replace_strict(dict(enumerate(f.name for f in files)), return_dtype=pl.String)
+    rows = parsed.rows.select(
+        pl.exclude(FILE),
+        source_file=source_file,
+        problem=pl.lit(None, pl.String),
+        message=pl.lit(None, pl.String),
+        raw_text=pl.lit(None, pl.String),
+    )
+    rejected = parsed.rejects.select(
+        "source_line", "message", "raw_text", source_file=source_file, problem=pl.col("reason")
+    )
+    return Batch("select * from parsed_lines", {"parsed_lines": pl.concat([rows, rejected], how="diagonal_relaxed")})
+
+
+def keep_line_rules(frame: pl.DataFrame, rules: list[Rule]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The typed lines that keep every rule, and the others as rejects (each under the first rule it breaks)."""
+    out = []
+    for rule in rules:
+        broken = _breaks(rule).fill_null(False)
+        out.append(rejects(frame.filter(broken), rule.reason, rule.describe()))
+        frame = frame.filter(~broken)
+    return frame, pl.concat(out) if out else no_rejects()
+
+
+def _breaks(rule: Rule) -> pl.Expr:
+    if isinstance(rule, Between):
+        low = pl.col(rule.column) < rule.low if rule.low is not None else pl.lit(False)
+        high = pl.col(rule.column) > rule.high if rule.high is not None else pl.lit(False)
+        return low | high
+    if isinstance(rule, OneOf):
+        return ~pl.col(rule.column).is_in(list(rule.values))
+    return pl.col(rule.earlier) >= pl.col(rule.later)
 
 
 def _lines(path: Path) -> list[str]:

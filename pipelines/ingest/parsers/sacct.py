@@ -6,12 +6,16 @@ in which case the field order of XDMoD's Slurm shredder is assumed. Values are k
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
-from ..hostlist import expand_hostlist
-from .base import Parsed, read_lines, rejects, split_bad_encoding
+from ..landing import LandedFile
+from ..specs import Batch
+from .base import Parsed, day_of_files, duckdb_columns, frames_batch, read_lines, rejects, split_bad_encoding
+from .hostlist import expand_hostlist
 
 XDMOD_ORDER = [
     "JobID",
@@ -113,3 +117,12 @@ def parse_sacct(path: Path) -> Parsed:
         rejects(bad_list, "bad_nodelist", pl.format("cannot expand NodeList {}", "node_list")),
     ]
     return Parsed(frame.select(list(SCHEMA)).cast(SCHEMA), pl.concat(out))
+
+
+class Sacct:
+    """The loader of sacct dumps: each file parsed on its own (a header, or none, per file)."""
+
+    raw_columns = duckdb_columns(SCHEMA)
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
+        return frames_batch(day_of_files(parse_sacct, [f.path for f in files]), files)

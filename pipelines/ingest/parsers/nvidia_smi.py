@@ -7,11 +7,16 @@ The timestamp is the host's local time as `YYYY/MM/DD HH:MM:SS.mmm`; staging app
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
-from .base import FILE, Parsed, read_day_lines, rejects, split_bad_encoding
+from ..landing import LandedFile
+from ..rules import READINGS
+from ..specs import Batch
+from .base import FILE, Parsed, duckdb_columns, frames_batch, read_day_lines, rejects, split_bad_encoding
 
 # query field -> (raw column, unit nvidia-smi documents for it, type)
 FIELDS = {
@@ -30,13 +35,7 @@ FIELDS = {
     "temperature.gpu": ("temperature_gpu_c", None, "float"),
 }
 REQUIRED = ("timestamp", "uuid", "index", "utilization.gpu")
-RANGES = {
-    "utilization_gpu_pct": (0.0, 100.0),
-    "utilization_memory_pct": (0.0, 100.0),
-    "memory_used_mib": (0.0, float("inf")),
-    "memory_free_mib": (0.0, float("inf")),
-    "power_draw_w": (0.0, float("inf")),
-}
+RANGES = {r.nvidia_smi: (r.low, r.high) for r in READINGS if r.nvidia_smi}
 # text read into Python at a time (a fleet-day of logs is gigabytes)
 BATCH_BYTES = 64 << 20
 NOT_A_READING = r"^\[(N/A|Not Supported|Unknown Error|Insufficient Permissions|GPU requires reset)\]$"
@@ -155,7 +154,9 @@ def _body(body: pl.DataFrame, fields: list[tuple[str, str | None]]) -> tuple[pl.
     impossible = pl.lit(False)
     for col, (low, high) in RANGES.items():
         if col in typed.columns:
-            impossible = impossible | ~pl.col(col).is_between(low, high).fill_null(True)
+            below = pl.col(col) < low if low is not None else pl.lit(False)
+            above = pl.col(col) > high if high is not None else pl.lit(False)
+            impossible = impossible | (below | above).fill_null(False)
     out_of_range = typed.filter(impossible)
     good = typed.filter(~impossible)
     for col, dtype in SCHEMA.items():
@@ -167,7 +168,22 @@ def _body(body: pl.DataFrame, fields: list[tuple[str, str | None]]) -> tuple[pl.
         rejects(
             out_of_range,
             "out_of_range",
-            "a reading outside its possible range (utilisation 0-100 %, power and memory >= 0)",
+            "a reading outside its possible range (utilisation 0-100 %, power and memory >= 0, -40-150 °C)",
         ),
     ]
     return good.select(*SCHEMA, FILE).cast(SCHEMA), pl.concat(out)
+
+
+def host_of(log: Path) -> str:
+    """A log is named after its host: `gpu-node-07.csv` -> `gpu-node-07`."""
+    return log.name.split(".")[0]
+
+
+class NvidiaSmi:
+    """The loader of nvidia-smi logs: a day of them (one per host) parsed together."""
+
+    raw_columns = duckdb_columns(SCHEMA)
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
+        paths = [f.path for f in files]
+        return frames_batch(parse_nvidia_smi_day(paths, [host_of(p) for p in paths]), files)

@@ -15,15 +15,16 @@ import gzip
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from ..sql_load import replace_partition_sql, sql_literal
-from ..warehouse import SKEW_TOLERANCE, relative
-from .base import REJECT_SCHEMA, Parsed
+from ..landing import LandedFile
+from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS
+from ..specs import Batch
+from .base import REJECT_SCHEMA, Parsed, duckdb_columns, sql_literal
 
 SCHEMA = {
     "source_line": pl.Int64,
@@ -40,33 +41,10 @@ SCHEMA = {
     "container": pl.String,
     "hpc_job": pl.String,
 }
-RAW_DDL = """create table if not exists raw.{table} (
-    source_line bigint, metric varchar, value double, unit varchar, scraped_at timestamptz, hostname varchar,
-    gpu bigint, gpu_uuid varchar, model_name varchar, pod varchar, namespace varchar, container varchar,
-    hpc_job varchar, partition_date date, source_file varchar)"""
 METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 # what follows the labels (or, without labels, the whole line): [name] value [timestamp]
 TAIL = r"^(" + METRIC_NAME + r")?[ \t]+(\S+)(?:[ \t]+(-?\d+))?[ \t]*$"
 HELP_UNIT = r"^#\s*HELP\s+(\S+)\s.*\(in ([^)]+)\)"
-# DCGM reports "no value" with sentinels near the top of int64 / at 2^47 for doubles (dcgm_structs.h *_BLANK)
-BLANK_INT64_MIN = 9223372036854775792.0
-BLANK_FP64 = 140737488355328.0
-# readings that cannot be, first matching rule wins: (metric condition, unit it applies to or None, low, high)
-PERCENT_METRICS = (
-    "metric in ('DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_MEM_COPY_UTIL', 'DCGM_FI_DEV_ENC_UTIL', 'DCGM_FI_DEV_DEC_UTIL')"
-)
-RANGES = [
-    (PERCENT_METRICS, "ratio", 0.0, 1.0),
-    (PERCENT_METRICS, None, 0.0, 100.0),
-    ("starts_with(metric, 'DCGM_FI_PROF_')", None, 0.0, 1.0),  # ratios, although their HELP text says "(in %)"
-    (
-        "metric in ('DCGM_FI_DEV_POWER_USAGE', 'DCGM_FI_DEV_FB_USED', 'DCGM_FI_DEV_FB_FREE', 'DCGM_FI_DEV_FB_TOTAL')",
-        None,
-        0.0,
-        None,
-    ),
-    ("metric in ('DCGM_FI_DEV_GPU_TEMP', 'DCGM_FI_DEV_MEMORY_TEMP')", None, -40.0, 150.0),
-]
 LABELS = {
     "gpu_uuid": "UUID",
     "model_name": "modelName",
@@ -123,15 +101,22 @@ def _label(name: str) -> str:
 
 
 def _out_of_range() -> str:
+    """Whether a sample's value is outside its reading's range (rules.READINGS; a percentage sent as a ratio is
+    judged as one), as SQL."""
     cases = []
-    for condition, unit, low, high in RANGES:
-        applies = condition + (f" and unit = '{unit}'" if unit else "")
-        broken = f"value < {low}" + (f" or value > {high}" if high is not None else "")
-        cases.append(f"when {applies} then ({broken})")
+    for r in READINGS:
+        applies = f"starts_with(metric, '{r.field}')" if r.field.endswith("_") else f"metric = '{r.field}'"
+        if r.is_percent:
+            cases.append(f"when {applies} and unit = 'ratio' then {_outside(r.low, 1)}")
+        cases.append(f"when {applies} then {_outside(r.low, r.high)}")
     return "case " + " ".join(cases) + " else false end"
 
 
-def _problem(day: date | None) -> tuple[str, str]:
+def _outside(low: float | None, high: float | None) -> str:
+    return " or ".join([f"value < {low}"] * (low is not None) + [f"value > {high}"] * (high is not None)) or "false"
+
+
+def _problem() -> tuple[str, str]:
     """The first rule a line breaks (reason code, NULL when it loads) and its message, as SQL."""
     rules = [
         ("invalid_utf8", "sanitized and contains(text, '\ufffd')", "'line holds bytes that are not UTF-8'"),
@@ -140,7 +125,7 @@ def _problem(day: date | None) -> tuple[str, str]:
         ("non_finite_value", "not isfinite(value)", "format('value {} is not finite', value_text)"),
         (
             "dcgm_blank_sentinel",
-            f"value >= {BLANK_INT64_MIN} or value = {BLANK_FP64}",
+            f"value >= {DCGM_BLANK_INT64_MIN} or value = {DCGM_BLANK_FP64}",
             "format('value {} is a DCGM blank sentinel (no reading)', value_text)",
         ),
         ("out_of_range", _out_of_range(), "format('{} = {} is outside the possible range', metric, value_text)"),
@@ -148,22 +133,12 @@ def _problem(day: date | None) -> tuple[str, str]:
         ("missing_hostname", "hostname is null", "'no Hostname/hostname label and no host for the file'"),
         ("missing_gpu", "gpu is null and gpu_uuid is null", "'no gpu or UUID label'"),
     ]
-    if day is not None:  # measurements far from their partition's day: a skewed clock, a misfiled file
-        lo = datetime.combine(day, time.min, UTC) - SKEW_TOLERANCE
-        hi = lo + timedelta(days=1) + 2 * SKEW_TOLERANCE
-        rules.append(
-            (
-                "timestamp_outside_partition",
-                f"scraped_at < '{lo.isoformat()}' or scraped_at >= '{hi.isoformat()}'",
-                f"format('scraped_at {{}} is more than a day outside partition {day}', scraped_at)",
-            )
-        )
     problem = "case " + " ".join(f"when {cond} then '{code}'" for code, cond, _ in rules) + " end"
     message = "case problem " + " ".join(f"when '{code}' then {msg}" for code, _, msg in rules) + " end"
     return problem, message
 
 
-def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1) -> str:
+def batch_sql(files: list[ScrapeFile], threads: int = 1) -> str:
     """One row per sample line of `files`: the raw columns, source_file/source_line, problem, message, raw_text."""
     inputs = ", ".join(
         f"({n}, {sql_literal(f.source_file)}, "
@@ -181,7 +156,7 @@ def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1
         f"select {number} as file_id, string_split(content, chr(10)) as lines from read_text([{', '.join(group)}]))"
         for group in groups
     )
-    problem, message = _problem(day)
+    problem, message = _problem()
     label_columns = ", ".join(f"{_label(name)} as {column}" for column, name in LABELS.items())
     return f"""
     with inputs(file_id, source_file, file_scraped_at, default_host, sanitized) as (values {inputs}),
@@ -268,12 +243,12 @@ def batch_sql(files: list[ScrapeFile], day: date | None = None, threads: int = 1
     from checked"""
 
 
-def scrape_files(paths: list[Path], landing: Path, scratch: Path, check_utf8: bool) -> list[ScrapeFile]:
+def scrape_files(files: list[LandedFile], scratch: Path, check_utf8: bool) -> list[ScrapeFile]:
     out = []
-    for p in paths:
-        scraped_at, host = file_context(p)
-        path, sanitized = readable(p, scratch, check_utf8)
-        out.append(ScrapeFile(path, relative(p, landing), scraped_at, host, sanitized))
+    for f in files:
+        scraped_at, host = file_context(f.path)
+        path, sanitized = readable(f.path, scratch, check_utf8)
+        out.append(ScrapeFile(path, f.name, scraped_at, host, sanitized))
     return out
 
 
@@ -281,41 +256,22 @@ def not_utf8(error: duckdb.Error) -> bool:
     return isinstance(error, duckdb.InvalidInputException) and "UTF-8" in str(error)
 
 
-def load_dcgm(
-    con: duckdb.DuckDBPyConnection, table: str, partition_date: str, paths: list[Path], landing: Path
-) -> dict:
-    """Replace the day of raw.<table> from the day's dcgm-exporter text files, in one transaction. DuckDB reads
-    the files as they are; only when one is not UTF-8 is the day loaded again with every file checked (and the
-    offending ones copied with their bad bytes replaced, those lines quarantined)."""
-    threads, ordered = con.execute(
-        "select current_setting('threads'), current_setting('preserve_insertion_order')"
-    ).fetchall()[0]
-    # rows carry their file and line: their order in the table means nothing, and keeping it costs parallelism
-    con.execute("set preserve_insertion_order = false")
-    try:
-        try:
-            return _replace_day(con, table, partition_date, paths, landing, int(threads), check_utf8=False)
-        except duckdb.Error as error:  # the day was rolled back
-            if not not_utf8(error):
-                raise
-            return _replace_day(con, table, partition_date, paths, landing, int(threads), check_utf8=True)
-    finally:
-        con.execute(f"set preserve_insertion_order = {ordered}")
+class DcgmText:
+    """The loader of dcgm-exporter text: DuckDB reads the day's files as they are; only when one is not UTF-8 is
+    the day read again with every file checked (the offending ones copied with their bad bytes replaced, those
+    lines quarantined)."""
 
+    raw_columns = duckdb_columns(SCHEMA)
 
-def _replace_day(con, table, partition_date, paths, landing, threads: int, check_utf8: bool) -> dict:
-    with tempfile.TemporaryDirectory() as scratch:
-        files = scrape_files(paths, landing, Path(scratch), check_utf8)
-        return replace_partition_sql(
-            con,
-            table,
-            partition_date,
-            paths,
-            landing,
-            raw_ddl=RAW_DDL.format(table=table),
-            batch_sql=lambda: batch_sql(files, date.fromisoformat(partition_date), threads),
-            materialize=True,
-        )
+    def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
+        threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
+
+        def batch(check_utf8: bool) -> Batch:
+            sql = batch_sql(scrape_files(files, scratch, check_utf8), threads)
+            retry = None if check_utf8 else (lambda error: batch(True) if not_utf8(error) else None)
+            return Batch(sql, materialize=True, retry=retry)
+
+        return batch(False)
 
 
 def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str | None = None) -> Parsed:

@@ -1,0 +1,180 @@
+"""The rules landed data must keep, as data: the loaders apply the line rules to every line they read (a line that
+breaks one is quarantined with the rule's reason), and the Great Expectations suites are built from the day rules,
+which judge a loaded day as a whole. One table, so a range or a set of values is written once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+# a measurement more than this far outside its partition's day is misfiled or from a skewed clock: it would land in
+# the wrong day and be replaced with the wrong partition
+SKEW_TOLERANCE = timedelta(days=1)
+# DCGM reports "no value" with sentinels near the top of int64 / at 2^47 for doubles (dcgm_structs.h *_BLANK)
+DCGM_BLANK_INT64_MIN = 9223372036854775792.0
+DCGM_BLANK_FP64 = 140737488355328.0
+MAX_ROWS_PER_DAY = 500_000_000
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A GPU reading's possible range, in the unit dcgm-exporter reports it, and its column in each telemetry table."""
+
+    field: str  # DCGM field as dcgm-exporter names the metric; a name ending in `_` covers every field it begins
+    low: float | None
+    high: float | None
+    gpu_samples: str | None = None  # column in the canonical columnar telemetry
+    nvidia_smi: str | None = None  # column in the nvidia-smi log table
+
+    @property
+    def is_percent(self) -> bool:
+        return self.high == 100
+
+
+READINGS = [
+    Reading("DCGM_FI_DEV_GPU_UTIL", 0, 100, "gpu_util_pct", "utilization_gpu_pct"),
+    Reading("DCGM_FI_DEV_MEM_COPY_UTIL", 0, 100, "mem_copy_util_pct", "utilization_memory_pct"),
+    Reading("DCGM_FI_DEV_ENC_UTIL", 0, 100),
+    Reading("DCGM_FI_DEV_DEC_UTIL", 0, 100),
+    # ratios, although their HELP text says "(in %)"
+    Reading("DCGM_FI_PROF_SM_ACTIVE", 0, 1, "sm_active"),
+    Reading("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", 0, 1, "tensor_active"),
+    Reading("DCGM_FI_PROF_DRAM_ACTIVE", 0, 1, "dram_active"),
+    Reading("DCGM_FI_PROF_", 0, 1),
+    Reading("DCGM_FI_DEV_FB_USED", 0, None, "fb_used_mib", "memory_used_mib"),
+    Reading("DCGM_FI_DEV_FB_FREE", 0, None, "fb_free_mib", "memory_free_mib"),
+    Reading("DCGM_FI_DEV_FB_TOTAL", 0, None, None, "memory_total_mib"),
+    Reading("DCGM_FI_DEV_POWER_USAGE", 0, None, "power_w", "power_draw_w"),
+    Reading("DCGM_FI_DEV_GPU_TEMP", -40, 150, "gpu_temp_c", "temperature_gpu_c"),
+    Reading("DCGM_FI_DEV_MEMORY_TEMP", -40, 150),
+    Reading("DCGM_FI_DEV_XID_ERRORS", 0, None, "xid"),
+]
+
+
+@dataclass(frozen=True)
+class Between:
+    """Line rule: a value, when present, lies in [low, high] (None: unbounded)."""
+
+    column: str
+    low: float | None
+    high: float | None = None
+    reason = "out_of_range"
+
+    def describe(self) -> str:
+        bounds = [f">= {self.low}" if self.low is not None else "", f"<= {self.high}" if self.high is not None else ""]
+        return f"{self.column} must be {' and '.join(b for b in bounds if b)}"
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """Line rule: a value, when present, is one of `values`."""
+
+    column: str
+    values: tuple[str, ...]
+    reason = "unknown_value"
+
+    def describe(self) -> str:
+        return f"{self.column} must be one of {', '.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class Before:
+    """Line rule: `earlier` is before `later` when both are present."""
+
+    earlier: str
+    later: str
+    reason = "end_before_start"
+
+    def describe(self) -> str:
+        return f"{self.earlier} must be before {self.later}"
+
+
+@dataclass(frozen=True)
+class RowsPerDay:
+    """Day rule: a loaded day holds between `low` and `high` rows."""
+
+    low: int = 1
+    high: int = MAX_ROWS_PER_DAY
+
+
+@dataclass(frozen=True)
+class UniqueTogether:
+    """Day rule: no two rows of a day share these columns."""
+
+    columns: tuple[str, ...]
+
+
+Rule = Between | OneOf | Before | RowsPerDay | UniqueTogether
+
+EVENTS = (
+    "submitted",
+    "allocated",
+    "init_started",
+    "init_finished",
+    "compile_started",
+    "compile_finished",
+    "first_batch",
+    "checkpoint_started",
+    "checkpoint_saved",
+    "data_stall_started",
+    "data_stall_finished",
+    "progress",
+    "publish_started",
+    "publish_finished",
+    "attempt_ended",
+    "job_ended",
+)
+STAGES = ("experimentation", "training", "evaluation", "deployed", "retired")
+POOLS = ("training", "inference", "shared")  # shared: a cluster that mixes both (public traces)
+
+# per raw table, by raw column name; the telemetry tables' ranges come from READINGS
+RULES: dict[str, list[Rule]] = {
+    "dcgm_samples": [RowsPerDay()],
+    "gpu_samples": [RowsPerDay()],
+    "nvidia_smi_samples": [RowsPerDay()],
+    "hosts": [
+        RowsPerDay(),
+        OneOf("pool", POOLS),
+        Between("gpu_count", 0, 16),
+        Between("usd_per_gpu_hour", 0),
+        Before("valid_from", "valid_to"),
+        UniqueTogether(("host", "valid_from")),
+    ],
+    "maintenance_windows": [Before("starts_at", "ends_at")],
+    "gpu_prices": [RowsPerDay(), Between("list_usd_per_gpu_hour", 0), Between("effective_usd_per_gpu_hour", 0)],
+    "sacct_jobs": [RowsPerDay()],
+    "k8s_jobs": [OneOf("kind", ("Job",))],
+    "training_events": [OneOf("event", EVENTS), Between("attempt", 0)],
+    "model_stage_events": [OneOf("to_stage", STAGES)],
+    "serving_deployments": [Before("started_at", "ended_at")],
+    "inference_requests": [Between("context_tokens", 0), Between("generated_tokens", 0), Between("latency_ms", 0)],
+    "inference_hourly": [
+        Between("requests", 0),
+        Between("input_tokens", 0),
+        Between("output_tokens", 0),
+        Between("latency_p50_ms", 0),
+        Between("latency_p99_ms", 0),
+    ],
+    "users": [RowsPerDay()],
+    "team_headcount": [Between("headcount", 0)],
+    "dataset_coverage": [
+        OneOf("subject", ("inventory", "gpu_telemetry", "jobs", "traffic", "cost")),
+        OneOf("coverage", ("full", "sample", "none")),
+    ],
+    "adapter_rejects": [],
+}
+LINE_RULES = (Between, OneOf, Before)
+
+
+def line_rules(table: str) -> list[Rule]:
+    return [r for r in RULES[table] if isinstance(r, LINE_RULES)]
+
+
+def day_rules(table: str) -> list[Rule]:
+    return [r for r in RULES[table] if not isinstance(r, LINE_RULES)]
+
+
+def partition_window(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of the instants a day's partition accepts, in UTC."""
+    start = datetime.combine(day, time.min, UTC) - SKEW_TOLERANCE
+    return start, start + timedelta(days=1) + 2 * SKEW_TOLERANCE

@@ -1,0 +1,179 @@
+"""The one writer of raw data: a day of a source replaced in one transaction — its rows, its quarantine and its
+audit — so a re-run never duplicates, a crash never leaves half a day, and the day is not replaced unless every
+line read was loaded or quarantined."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .landing import LandedFile
+from .rules import partition_window
+from .specs import Batch, RawSource
+
+QUARANTINE_DDL = """
+create table if not exists raw.quarantine (
+    table_name varchar, partition_date date, source_file varchar, source_line bigint,
+    reason varchar, message varchar, raw_text varchar)"""
+AUDIT_DDL = """
+create table if not exists raw.load_audit (
+    table_name varchar, partition_date date, source_file varchar, file_bytes bigint, file_sha256 varchar,
+    rows_read bigint, rows_loaded bigint, rows_quarantined bigint, loaded_at timestamptz, status varchar)"""
+BATCH = "load_batch"
+
+
+def replace_day(
+    con: duckdb.DuckDBPyConnection, source: RawSource, partition_date: str, files: list[LandedFile]
+) -> dict:
+    """Replace one day of raw.<table> from its landed files; a summary of what was read, loaded and quarantined."""
+    day = date.fromisoformat(partition_date)
+    ordered = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
+    # rows carry their file and line: their order in the table means nothing, and keeping it costs parallelism
+    con.execute("set preserve_insertion_order = false")
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            batch = source.loader(con, day, files, Path(scratch)) if files else None
+            try:
+                return _replace(con, source, day, files, batch)
+            except duckdb.Error as error:  # the day was rolled back
+                again = batch.retry(error) if batch and batch.retry else None
+                if again is None:
+                    raise
+                return _replace(con, source, day, files, again)
+    finally:
+        con.execute(f"set preserve_insertion_order = {ordered}")
+
+
+def _replace(con, source: RawSource, day: date, files: list[LandedFile], batch: Batch | None) -> dict:
+    table = source.table
+    con.begin()
+    try:
+        _create_tables(con, source)
+        for name in (table, "quarantine", "load_audit"):
+            key = "" if name == table else "table_name = $table and "
+            con.execute(
+                f"delete from raw.{name} where {key}partition_date = $day",
+                {"day": day} | ({"table": table} if key else {}),
+            )
+        audit = _write_batch(con, source, day, files, batch) if batch else []
+        loaded = con.execute(f"select count(*) from raw.{table} where partition_date = ?", [day]).fetchall()[0][0]
+        read, quarantined = sum(a[5] for a in audit), sum(a[7] for a in audit)
+        if read != loaded + quarantined:  # every row read is loaded or quarantined, or the day is not replaced
+            raise RuntimeError(f"raw.{table} {day}: read {read} != loaded {loaded} + quarantined {quarantined}")
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return {"files": len(files), "rows_read": read, "rows_loaded": loaded, "rows_quarantined": quarantined}
+
+
+def _write_batch(con, source: RawSource, day: date, files: list[LandedFile], batch: Batch) -> list[tuple]:
+    table = source.table
+    for name, frame in batch.frames.items():
+        con.register(name, frame)
+    kind = "table" if batch.materialize else "view"
+    con.execute(f"create or replace temp {kind} {BATCH} as {_with_skew_rule(source, day, batch.sql)}")
+    con.execute(
+        f"insert into raw.{table} by name "
+        f"select * exclude (problem, message, raw_text), $day as partition_date from {BATCH} where problem is null",
+        {"day": day},
+    )
+    con.execute(
+        f"""insert into raw.quarantine by name
+        select $table as table_name, $day as partition_date, source_file, source_line,
+            problem as reason, message, raw_text
+        from {BATCH} where problem is not null""",
+        {"table": table, "day": day},
+    )
+    if batch.rows_read is None:
+        counted = con.execute(f"select source_file, count(*), count(problem) from {BATCH} group by all").fetchall()
+        read, rejected = {f: n for f, n, _ in counted}, {f: bad for f, _, bad in counted}
+    else:
+        read = batch.rows_read()
+        rejected = dict(
+            con.execute(
+                "select source_file, count(*) from raw.quarantine where table_name = ? and partition_date = ? "
+                "group by all",
+                [table, day],
+            ).fetchall()
+        )
+    con.execute(f"drop {kind} {BATCH}")
+    for name in batch.frames:
+        con.unregister(name)
+    now = datetime.now(UTC)
+    audit = []
+    for f in files:
+        n, bad = read.get(f.name, 0), rejected.get(f.name, 0)
+        status = "loaded" if not bad else ("rejected" if bad == n else "partial")
+        audit.append((table, day, f.name, f.size, f.sha256, n, n - bad, bad, now, status))
+    # one statement from a frame: executemany costs ~1 ms a row, and a telemetry day has a file per host
+    columns = [c[0] for c in con.execute("select * from raw.load_audit limit 0").description]
+    con.register("audit_rows", pl.DataFrame(audit, schema=columns, orient="row"))
+    con.execute("insert into raw.load_audit by name select * from audit_rows")
+    con.unregister("audit_rows")
+    return audit
+
+
+def _with_skew_rule(source: RawSource, day: date, sql: str) -> str:
+    """The batch, with the lines that load but were measured more than a day outside the partition's day
+    quarantined (the row as read kept as JSON)."""
+    if not source.time_column:
+        return sql
+    start, end = partition_window(day)
+    at = f'"{source.time_column}"'
+    skewed = f"problem is null and epoch_us({at}) not between {_epoch_us(start)} and {_epoch_us(end) - 1}"
+    row = ", ".join(f'"{c}" := "{c}"' for c in source.loader.raw_columns)
+    return f"""select * replace (
+            case when {skewed} then 'timestamp_outside_partition' else problem end as problem,
+            case when {skewed} then format('{source.time_column} {{}} is more than a day outside partition {day}',
+                {at}) else message end as message,
+            case when {skewed} then to_json(struct_pack({row}))::varchar else raw_text end as raw_text)
+        from ({sql})"""
+
+
+def _epoch_us(at: datetime) -> int:
+    return int(at.timestamp()) * 1_000_000
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection, source: RawSource) -> None:
+    """The raw table from its contract; a contract that gained a column (a newer export) widens an existing table,
+    whose older days read NULL there."""
+    con.execute("create schema if not exists raw")
+    con.execute(QUARANTINE_DDL)
+    con.execute(AUDIT_DDL)
+    columns = source.loader.raw_columns | {"partition_date": "date", "source_file": "varchar"}
+    ddl = ", ".join(f'"{c}" {kind}' for c, kind in columns.items())
+    con.execute(f"create table if not exists raw.{source.table} ({ddl})")
+    have = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [source.table],
+        ).fetchall()
+    }
+    for name, kind in columns.items():
+        if name not in have:
+            con.execute(f'alter table raw.{source.table} add column "{name}" {kind}')
+
+
+def loaded_fingerprints(con: duckdb.DuckDBPyConnection, table: str, partition_date: str) -> dict[str, str]:
+    """The files (relative path -> sha256) the day was last loaded from; empty if never loaded."""
+    if not raw_table_exists(con, "load_audit"):
+        return {}
+    rows = con.execute(
+        "select source_file, file_sha256 from raw.load_audit where table_name = ? and partition_date = ?",
+        [table, date.fromisoformat(partition_date)],
+    ).fetchall()
+    return dict(rows)
+
+
+def raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?", [table]
+        ).fetchall()[0][0]
+    )
