@@ -137,7 +137,7 @@ class LosesARow:
     def __call__(self, con, day, files, scratch):
         sql = (
             f"select '{files[0].name}' as source_file, 1::bigint as source_line, 7::bigint as value, "
-            "null::varchar as problem, null::varchar as message, null::varchar as raw_text"
+            "null::varchar as reject_reason, null::varchar as reject_message, null::varchar as reject_text"
         )
         return Batch(sql, rows_read=lambda: {files[0].name: 2})
 

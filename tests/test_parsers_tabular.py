@@ -2,7 +2,7 @@ from datetime import datetime
 
 import polars as pl
 
-from pipelines.ingest.parsers.tabular import parse_csv, parse_jsonl
+from pipelines.ingest.parsers.tabular import Tabular
 from pipelines.ingest.registry import BY_TABLE
 
 HOSTS = {"host": pl.String, "gpu_count": pl.Int64, "usd_per_gpu_hour": pl.Float64, "valid_from": "ts", "valid_to": "ts"}
@@ -17,7 +17,7 @@ def test_csv_types_optional_and_extra_columns(tmp_path):
         "h3,8,2.40,,,r12\n"
         "h4,8,2.40\n"
     )
-    parsed = parse_csv(f, HOSTS, optional={"valid_to"})
+    parsed = Tabular("csv", HOSTS, frozenset({"valid_to"})).parse(f)
     assert parsed.rows.select("host", "gpu_count", "valid_from").rows() == [("h1", 8, datetime(2025, 3, 3))]
     assert "rack" not in parsed.rows.columns
     got = parsed.rejects.sort("source_line").select("source_line", "reason", "message").rows()
@@ -32,7 +32,7 @@ def test_csv_types_optional_and_extra_columns(tmp_path):
 def test_csv_missing_column_quarantines_every_line(tmp_path):
     f = tmp_path / "hosts.csv"
     f.write_text("host,gpu_count\nh1,8\nh2,4\n")
-    parsed = parse_csv(f, HOSTS, optional={"valid_to"})
+    parsed = Tabular("csv", HOSTS, frozenset({"valid_to"})).parse(f)
     assert parsed.rows.is_empty()
     assert parsed.rejects["reason"].to_list() == ["missing_column"] * 2
     assert "usd_per_gpu_hour" in parsed.rejects["message"][0]
@@ -41,7 +41,7 @@ def test_csv_missing_column_quarantines_every_line(tmp_path):
 def test_empty_file_gives_the_schema_and_no_rows(tmp_path):
     f = tmp_path / "empty.csv"
     f.write_text("")
-    parsed = parse_csv(f, HOSTS)
+    parsed = Tabular("csv", HOSTS).parse(f)
     assert parsed.lines_read == 0
     assert parsed.rows.schema["gpu_count"] == pl.Int64
 
@@ -56,7 +56,7 @@ def test_jsonl_keeps_event_payload_and_rejects_broken_json(tmp_path):
     )
     parsed = BY_TABLE["training_events"].loader.parse(f)
     assert parsed.rows.select("run_id", "attempt", "event").rows() == [("r1", 1, "progress")]
-    assert parsed.rows["attributes"].to_list() == ['{"samples_new": 10}']
+    assert parsed.rows["attributes"].to_list() == ['{"samples_new":10}']
     assert parsed.rejects.select("source_line", "reason").rows() == [(2, "bad_json"), (3, "bad_json")]
 
 
@@ -70,5 +70,25 @@ def test_azure_trace_shape_loads_without_model_column(traces):
 def test_jsonl_nested_objects_kept_as_json(tmp_path):
     f = tmp_path / "jobs.jsonl"
     f.write_text('{"kind": "Job", "metadata": {"name": "a"}, "spec": {"x": 1}}\n')
-    rows = parse_jsonl(f, {"kind": pl.String, "metadata": pl.String, "spec": pl.String}).rows
-    assert rows.row(0) == (1, "Job", '{"name": "a"}', '{"x": 1}')
+    rows = Tabular("jsonl", {"kind": pl.String, "metadata": pl.String, "spec": pl.String}).parse(f).rows
+    assert rows.row(0) == (1, "Job", '{"name":"a"}', '{"x":1}')
+
+
+def test_csv_quoted_values_keep_their_commas_and_quotes(tmp_path):
+    f = tmp_path / "users.csv"
+    f.write_text('user_name,team,email\n"doe, jane","ml ""core""",\n  bob , infra ,b@x\n')
+    rows = Tabular("csv", {"user_name": pl.String, "team": pl.String, "email": pl.String}, frozenset({"email"}))
+    assert rows.parse(f).rows.rows() == [(2, "doe, jane", 'ml "core"', None), (3, "bob", "infra", "b@x")]
+
+
+def test_integers_are_digits_and_a_json_line_is_an_object(tmp_path):
+    counts = tmp_path / "c.csv"
+    counts.write_text("team,headcount\na,12\nb,1.5\nc,0x10\n")
+    parsed = Tabular("csv", {"team": pl.String, "headcount": pl.Int64}).parse(counts)
+    assert parsed.rows["headcount"].to_list() == [12]  # DuckDB's cast would round 1.5 and read hex
+    assert parsed.rejects["reason"].to_list() == ["bad_value", "bad_value"]
+    events = tmp_path / "e.jsonl"
+    events.write_text('{"run_id": "a"\n["not", "an", "object"]\n{"run_id": "b", "n": 1}\n')
+    parsed = Tabular("jsonl", {"run_id": pl.String}, extra="attributes").parse(events)
+    assert parsed.rows.select("run_id", "attributes").rows() == [("b", '{"n":1}')]
+    assert parsed.rejects.select("source_line", "reason").rows() == [(1, "bad_json"), (2, "bad_json")]

@@ -7,6 +7,7 @@ from .parsers.nvidia_smi import NvidiaSmi
 from .parsers.parquet import ColumnarParquet
 from .parsers.sacct import Sacct
 from .parsers.tabular import FLOAT, INT, STR, TS, Tabular
+from .rules import line_rules
 from .specs import RawSource
 
 
@@ -23,7 +24,7 @@ def tabular(
     time_column: str | None = None,
 ) -> RawSource:
     """A CSV (or JSON-lines) export: its landed columns and types, those that may be empty."""
-    loader = Tabular(table, "jsonl" if jsonl else "csv", columns, frozenset(optional), extra)
+    loader = Tabular("jsonl" if jsonl else "csv", columns, frozenset(optional), extra, tuple(line_rules(table)))
     patterns = patterns or (("*.jsonl",) if jsonl else ("*.csv",))
     return RawSource(source, table, patterns, loader, description, time_column)
 

@@ -4,6 +4,7 @@ which judge a loaded day as a whole. One table, so a range or a set of values is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -53,12 +54,18 @@ READINGS = [
 
 @dataclass(frozen=True)
 class Between:
-    """Line rule: a value, when present, lies in [low, high] (None: unbounded)."""
+    """Line rule: a value, when present, lies in [low, high] (None: unbounded). Each line rule gives its
+    violation as SQL over the raw columns (`name` quotes a raw column)."""
 
     column: str
     low: float | None
     high: float | None = None
     reason = "out_of_range"
+
+    def violated_sql(self, name: Callable[[str], str]) -> str:
+        low = [f"{name(self.column)} < {self.low}"] if self.low is not None else []
+        high = [f"{name(self.column)} > {self.high}"] if self.high is not None else []
+        return " or ".join(low + high)
 
     def describe(self) -> str:
         bounds = [f">= {self.low}" if self.low is not None else "", f"<= {self.high}" if self.high is not None else ""]
@@ -73,6 +80,9 @@ class OneOf:
     values: tuple[str, ...]
     reason = "unknown_value"
 
+    def violated_sql(self, name: Callable[[str], str]) -> str:
+        return f"{name(self.column)} not in ({', '.join(repr(v) for v in self.values)})"
+
     def describe(self) -> str:
         return f"{self.column} must be one of {', '.join(self.values)}"
 
@@ -84,6 +94,9 @@ class Before:
     earlier: str
     later: str
     reason = "end_before_start"
+
+    def violated_sql(self, name: Callable[[str], str]) -> str:
+        return f"{name(self.earlier)} >= {name(self.later)}"
 
     def describe(self) -> str:
         return f"{self.earlier} must be before {self.later}"

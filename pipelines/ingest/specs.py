@@ -17,7 +17,8 @@ from .landing import LandedFile, day_paths, landed
 @dataclass
 class Batch:
     """A day's lines as the writer takes them: `sql` yields one row per data line read, with the raw columns plus
-    `source_file`, `source_line`, `problem` (a reason code, NULL when the line loads), `message` and `raw_text`."""
+    `source_file`, `source_line`, `reject_reason` (a reason code, NULL when the line loads), `reject_message` and
+    `reject_text` (the line as read, for the quarantine)."""
 
     sql: str
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)  # registered under their names for `sql`

@@ -79,18 +79,21 @@ def _write_batch(con, source: RawSource, day: date, files: list[LandedFile], bat
     con.execute(f"create or replace temp {kind} {BATCH} as {_with_skew_rule(source, day, batch.sql)}")
     con.execute(
         f"insert into raw.{table} by name "
-        f"select * exclude (problem, message, raw_text), $day as partition_date from {BATCH} where problem is null",
+        f"select * exclude (reject_reason, reject_message, reject_text), $day as partition_date from {BATCH} "
+        "where reject_reason is null",
         {"day": day},
     )
     con.execute(
         f"""insert into raw.quarantine by name
         select $table as table_name, $day as partition_date, source_file, source_line,
-            problem as reason, message, raw_text
-        from {BATCH} where problem is not null""",
+            reject_reason as reason, reject_message as message, reject_text as raw_text
+        from {BATCH} where reject_reason is not null""",
         {"table": table, "day": day},
     )
     if batch.rows_read is None:
-        counted = con.execute(f"select source_file, count(*), count(problem) from {BATCH} group by all").fetchall()
+        counted = con.execute(
+            f"select source_file, count(*), count(reject_reason) from {BATCH} group by all"
+        ).fetchall()
         read, rejected = {f: n for f, n, _ in counted}, {f: bad for f, _, bad in counted}
     else:
         read = batch.rows_read()
@@ -125,13 +128,13 @@ def _with_skew_rule(source: RawSource, day: date, sql: str) -> str:
         return sql
     start, end = partition_window(day)
     at = f'"{source.time_column}"'
-    skewed = f"problem is null and epoch_us({at}) not between {_epoch_us(start)} and {_epoch_us(end) - 1}"
+    skewed = f"reject_reason is null and epoch_us({at}) not between {_epoch_us(start)} and {_epoch_us(end) - 1}"
     row = ", ".join(f'"{c}" := "{c}"' for c in source.loader.raw_columns)
     return f"""select * replace (
-            case when {skewed} then 'timestamp_outside_partition' else problem end as problem,
+            case when {skewed} then 'timestamp_outside_partition' else reject_reason end as reject_reason,
             case when {skewed} then format('{source.time_column} {{}} is more than a day outside partition {day}',
-                {at}) else message end as message,
-            case when {skewed} then to_json(struct_pack({row}))::varchar else raw_text end as raw_text)
+                {at}) else reject_message end as reject_message,
+            case when {skewed} then to_json(struct_pack({row}))::varchar else reject_text end as reject_text)
         from ({sql})"""
 
 

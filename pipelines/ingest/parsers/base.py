@@ -14,7 +14,6 @@ from pathlib import Path
 import polars as pl
 
 from ..landing import LandedFile
-from ..rules import Between, OneOf, Rule
 from ..specs import Batch
 
 REJECT_SCHEMA = {"source_line": pl.Int64, "reason": pl.String, "message": pl.String, "raw_text": pl.String}
@@ -83,34 +82,18 @@ def frames_batch(parsed: Parsed, files: list[LandedFile]) -> Batch:
     rows = parsed.rows.select(
         pl.exclude(FILE),
         source_file=source_file,
-        problem=pl.lit(None, pl.String),
-        message=pl.lit(None, pl.String),
-        raw_text=pl.lit(None, pl.String),
+        reject_reason=pl.lit(None, pl.String),
+        reject_message=pl.lit(None, pl.String),
+        reject_text=pl.lit(None, pl.String),
     )
     rejected = parsed.rejects.select(
-        "source_line", "message", "raw_text", source_file=source_file, problem=pl.col("reason")
+        "source_line",
+        source_file=source_file,
+        reject_reason="reason",
+        reject_message="message",
+        reject_text="raw_text",
     )
     return Batch("select * from parsed_lines", {"parsed_lines": pl.concat([rows, rejected], how="diagonal_relaxed")})
-
-
-def keep_line_rules(frame: pl.DataFrame, rules: list[Rule]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The typed lines that keep every rule, and the others as rejects (each under the first rule it breaks)."""
-    out = []
-    for rule in rules:
-        broken = _breaks(rule).fill_null(False)
-        out.append(rejects(frame.filter(broken), rule.reason, rule.describe()))
-        frame = frame.filter(~broken)
-    return frame, pl.concat(out) if out else no_rejects()
-
-
-def _breaks(rule: Rule) -> pl.Expr:
-    if isinstance(rule, Between):
-        low = pl.col(rule.column) < rule.low if rule.low is not None else pl.lit(False)
-        high = pl.col(rule.column) > rule.high if rule.high is not None else pl.lit(False)
-        return low | high
-    if isinstance(rule, OneOf):
-        return ~pl.col(rule.column).is_in(list(rule.values))
-    return pl.col(rule.earlier) >= pl.col(rule.later)
 
 
 def _lines(path: Path) -> list[str]:

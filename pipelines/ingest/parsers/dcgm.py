@@ -11,10 +11,8 @@ a reason; comments and blank lines are not samples."""
 
 from __future__ import annotations
 
-import gzip
 import re
 import tempfile
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from ..landing import LandedFile
 from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS
 from ..specs import Batch
 from .base import REJECT_SCHEMA, Parsed, duckdb_columns, sql_literal
+from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, text_batch, text_files
 
 SCHEMA = {
     "source_line": pl.Int64,
@@ -57,41 +56,11 @@ LABELS = {
 SCRAPE_TIME_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
 
 
-@dataclass(frozen=True)
-class ScrapeFile:
-    readable: Path  # what DuckDB reads: the landed file, or a UTF-8 copy of it (gzip, bytes that are not UTF-8)
-    source_file: str
-    scraped_at: datetime | None  # for samples without their own timestamp
-    default_host: str | None  # for samples without a Hostname/hostname label
-    sanitized: bool  # bytes that were not UTF-8 were replaced by U+FFFD: those lines are quarantined
-
-
 def file_context(path: Path) -> tuple[datetime | None, str]:
     """The scrape time and host a file's name gives: <host>[_<YYYYMMDDTHHMMSSZ>].prom."""
     m = SCRAPE_TIME_IN_NAME.search(path.name)
     at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if m else None
     return at, path.name.split("_")[0].split(".")[0]
-
-
-def readable(path: Path, scratch: Path, check_utf8: bool = True) -> tuple[Path, bool]:
-    """The file itself when DuckDB can read it as text; otherwise a decompressed, UTF-8 copy in `scratch`.
-    Without `check_utf8` a plain file is passed as it is: DuckDB refuses one that is not UTF-8, and the caller
-    retries with the check."""
-    if path.suffix != ".gz" and not check_utf8:
-        return path, False
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    try:
-        raw.decode("utf-8")
-        if path.suffix != ".gz":
-            return path, False
-        sanitized = False
-    except UnicodeDecodeError:
-        sanitized = True
-    copy = scratch / f"{len(list(scratch.iterdir()))}.prom"
-    copy.write_text(raw.decode("utf-8", errors="replace"), encoding="utf-8")
-    return copy, sanitized
 
 
 def _label(name: str) -> str:
@@ -119,7 +88,7 @@ def _outside(low: float | None, high: float | None) -> str:
 def _problem() -> tuple[str, str]:
     """The first rule a line breaks (reason code, NULL when it loads) and its message, as SQL."""
     rules = [
-        ("invalid_utf8", "sanitized and contains(text, '\ufffd')", "'line holds bytes that are not UTF-8'"),
+        (INVALID_UTF8[0], "sanitized and contains(text, '\ufffd')", INVALID_UTF8[1]),
         ("unparseable_line", "not parsed", "'not a Prometheus text sample line'"),
         ("bad_value", "value is null", "format('value {} is not a number', value_text)"),
         ("non_finite_value", "not isfinite(value)", "format('value {} is not finite', value_text)"),
@@ -138,32 +107,20 @@ def _problem() -> tuple[str, str]:
     return problem, message
 
 
-def batch_sql(files: list[ScrapeFile], threads: int = 1) -> str:
-    """One row per sample line of `files`: the raw columns, source_file/source_line, problem, message, raw_text."""
-    inputs = ", ".join(
-        f"({n}, {sql_literal(f.source_file)}, "
-        f"{sql_literal(f.scraped_at.isoformat()) + '::timestamptz' if f.scraped_at else 'null::timestamptz'}, "
-        f"{sql_literal(f.default_host) if f.default_host else 'null'}, {str(f.sanitized).lower()})"
-        for n, f in enumerate(files)
-    )
-    # one scan per thread: a scan of many small files is not split across threads, a union of scans is. Lines
-    # carry their file's number, not its name, to be joined on (found by position: a join would copy the texts)
-    names = [sql_literal(str(f.readable)) for f in files]
-    number = f"list_position([{', '.join(names)}], filename) - 1"
-    groups = [names[i::threads] for i in range(min(threads, len(names)))]
-    scans = " union all ".join(
-        "select file_id, unnest(lines) as line, generate_subscripts(lines, 1) as source_line from ("
-        f"select {number} as file_id, string_split(content, chr(10)) as lines from read_text([{', '.join(group)}]))"
-        for group in groups
-    )
+def batch_sql(files: list[TextFile], threads: int = 1, context: list[tuple] | None = None) -> str:
+    """One row per sample line of `files`: the raw columns, source_file/source_line, problem, message, raw_text.
+    `context`: each file's (scrape time, host) when its name does not give them."""
+    context = context or [file_context(f.landed.path) for f in files]
+    scraped = [sql_literal(at.isoformat()) + "::timestamptz" if at else "null::timestamptz" for at, _ in context]
+    hosts = [sql_literal(host) if host else "null" for _, host in context]
     problem, message = _problem()
     label_columns = ", ".join(f"{_label(name)} as {column}" for column, name in LABELS.items())
     return f"""
-    with inputs(file_id, source_file, file_scraped_at, default_host, sanitized) as (values {inputs}),
+    with inputs(file_id, source_file, sanitized, file_scraped_at, default_host) as (
+        values {inputs_sql(files, scraped, hosts)}
+    ),
     numbered as not materialized (  -- streamed, not kept: the units and the samples each read the files
-        select file_id, source_line,
-            case when ends_with(line, chr(13)) then substring(line, 1, length(line) - 1) else line end as text
-        from ({scans})
+        {lines_sql(files, threads)}
     ),
     units as (  -- the unit each metric's HELP line states, per file ("(in %)", "(in MiB)")
         select file_id, h.metric, arg_max(h.unit, source_line) as unit
@@ -238,22 +195,9 @@ def batch_sql(files: list[ScrapeFile], threads: int = 1) -> str:
     ),
     checked as (select *, {problem} as problem from parsed)
     select source_file, source_line, metric, value, unit, scraped_at, hostname, gpu, gpu_uuid, model_name, pod,
-        namespace, container, hpc_job, problem, {message} as message,
-        case when problem is not null then text end as raw_text
+        namespace, container, hpc_job, problem as reject_reason, {message} as reject_message,
+        case when problem is not null then text end as reject_text
     from checked"""
-
-
-def scrape_files(files: list[LandedFile], scratch: Path, check_utf8: bool) -> list[ScrapeFile]:
-    out = []
-    for f in files:
-        scraped_at, host = file_context(f.path)
-        path, sanitized = readable(f.path, scratch, check_utf8)
-        out.append(ScrapeFile(path, f.name, scraped_at, host, sanitized))
-    return out
-
-
-def not_utf8(error: duckdb.Error) -> bool:
-    return isinstance(error, duckdb.InvalidInputException) and "UTF-8" in str(error)
 
 
 class DcgmText:
@@ -265,23 +209,19 @@ class DcgmText:
 
     def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
         threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
-
-        def batch(check_utf8: bool) -> Batch:
-            sql = batch_sql(scrape_files(files, scratch, check_utf8), threads)
-            retry = None if check_utf8 else (lambda error: batch(True) if not_utf8(error) else None)
-            return Batch(sql, materialize=True, retry=retry)
-
-        return batch(False)
+        return text_batch(files, scratch, lambda texts: batch_sql(texts, threads))
 
 
 def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str | None = None) -> Parsed:
     """One file's samples and rejects as frames (for a look at a file, and the parser's tests)."""
     with tempfile.TemporaryDirectory() as scratch, duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
-        readable_path, sanitized = readable(path, Path(scratch))
-        sql = batch_sql([ScrapeFile(readable_path, path.name, scraped_at, default_host, sanitized)])
+        landed = LandedFile(path, path.name, path.stat().st_size, "")
+        sql = batch_sql(text_files([landed], Path(scratch), check_utf8=True), context=[(scraped_at, default_host)])
         frame = con.sql(f"{sql} order by source_line").pl()
-    good = frame.filter(pl.col("problem").is_null())
-    bad = frame.filter(pl.col("problem").is_not_null())
-    rejects = bad.select("source_line", reason="problem", message="message", raw_text="raw_text").cast(REJECT_SCHEMA)
+    good = frame.filter(pl.col("reject_reason").is_null())
+    bad = frame.filter(pl.col("reject_reason").is_not_null())
+    rejects = bad.select("source_line", reason="reject_reason", message="reject_message", raw_text="reject_text").cast(
+        REJECT_SCHEMA
+    )
     return Parsed(good.select(list(SCHEMA)).cast(SCHEMA), rejects)

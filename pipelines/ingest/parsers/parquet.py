@@ -96,12 +96,12 @@ class ColumnarParquet:
         )
         names = f"[{', '.join(sql_literal(f.name) for f in files)}]"
         source_file = f"{names}[list_position([{', '.join(map(sql_literal, paths))}], filename)]"
-        message = "case problem " + " ".join(f"when '{k}' then '{v}'" for k, v in MESSAGES.items()) + " end"
+        message = "case reject_reason " + " ".join(f"when '{k}' then '{v}'" for k, v in MESSAGES.items()) + " end"
         # raw_text: the row as read, under the raw table's column names (JSON only for the rejected rows)
-        sql = f"""select *, {message} as message,
-                case when problem is not null then to_json(checked) end as raw_text
+        sql = f"""select *, {message} as reject_message,
+                case when reject_reason is not null then to_json(checked) end as reject_text
             from (
-                select *, ({_reason()}) as problem from (
+                select *, ({_reason()}) as reject_reason from (
                     select {_select_list(con, paths)}, file_row_number + 1 as source_line,
                         {source_file} as source_file
                     from {scan}

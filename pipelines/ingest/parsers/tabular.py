@@ -1,14 +1,15 @@
 """CSV with a header and JSON lines: the inventory, org, registry, deployment, traffic and event exports.
 
-Each source declares its columns and types; a line whose field count, JSON or typed values do not fit is
-quarantined with the column at fault. Columns the file has beyond the declared ones are ignored (a newer export
-may add fields); a declared column the file lacks is an error for the whole file."""
+DuckDB reads them (a day of files as numbered lines, text.py) and types them in SQL: each source declares its
+columns and types, and which may be empty. A line whose field count, JSON, typed values or the table's line rules
+(rules.py) do not fit is quarantined with the column or rule at fault. Columns a file has beyond the declared ones
+are ignored (a newer export may add fields); a declared column a CSV file's header lacks is an error for every
+line of that file. A CSV record is one line (a quoted value may hold commas and doubled quotes, not newlines)."""
 
 from __future__ import annotations
 
-import csv
-import json
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,124 +18,17 @@ import duckdb
 import polars as pl
 
 from ..landing import LandedFile
-from ..rules import Rule, line_rules
+from ..rules import Rule
 from ..specs import Batch
-from .base import (
-    Parsed,
-    day_of_files,
-    duckdb_columns,
-    frames_batch,
-    keep_line_rules,
-    read_lines,
-    rejects,
-    split_bad_encoding,
-)
+from .base import REJECT_SCHEMA, Parsed, duckdb_columns, sql_literal
+from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, text_batch, text_files
 
 STR, INT, FLOAT, TS = pl.String, pl.Int64, pl.Float64, "ts"
-
-# a column type is a polars dtype, or ("ts", format) for text timestamps parsed strictly
-TIMESTAMP_FORMATS = ["%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"]
-
-
-def _typed(frame: pl.DataFrame, columns: dict, optional: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cast the string columns; a non-empty cell that does not cast sends its line to quarantine."""
-    exprs, broken = [], []
-    for col, dtype in columns.items():
-        text = pl.col(col).str.strip_chars()
-        empty = text.is_null() | (text == "")
-        if dtype == "ts":
-            value = pl.coalesce([text.str.to_datetime(f, strict=False, time_unit="us") for f in TIMESTAMP_FORMATS])
-        elif dtype == pl.Boolean:
-            value = text.str.to_lowercase().replace_strict(
-                {"true": True, "false": False}, default=None, return_dtype=pl.Boolean
-            )
-        else:
-            value = text.cast(dtype, strict=False)
-        value = pl.when(empty).then(None).otherwise(value)
-        exprs.append(value.alias(col))
-        bad = (~empty & value.is_null()) | (empty & pl.lit(col not in optional))
-        broken.append(pl.when(bad).then(pl.lit(col)))
-    frame = frame.with_columns(problem=pl.concat_str(broken, separator=",", ignore_nulls=True))
-    bad = frame.filter(pl.col("problem") != "")
-    good = frame.filter(pl.col("problem") == "").with_columns(exprs)
-    return good, rejects(bad, "bad_value", pl.format("missing or unparseable value in {}", "problem"))
-
-
-def _schema(columns: dict) -> dict:
-    """The typed frame's columns, under their raw names."""
-    return {"source_line": pl.Int64} | {snake(c): pl.Datetime("us") if t == "ts" else t for c, t in columns.items()}
-
-
-def parse_csv(path: Path, columns: dict, optional: set[str] = frozenset(), rules: list[Rule] = ()) -> Parsed:
-    """CSV with a header; rows under their raw (snake_case) names, checked against `rules` (raw names)."""
-    lines = read_lines(path)
-    lines, bad_enc = split_bad_encoding(lines)
-    lines = lines.filter(pl.col("text").str.strip_chars() != "")
-    schema = _schema(columns)
-    if lines.is_empty():
-        return Parsed(pl.DataFrame(schema=schema), bad_enc)
-    header = [h.strip() for h in next(csv.reader([lines["text"][0]]))]
-    missing = [c for c in columns if c not in header and c not in optional]
-    body = lines.slice(1)
-    if missing:
-        msg = f"file lacks column(s) {', '.join(missing)}"
-        return Parsed(pl.DataFrame(schema=schema), pl.concat([bad_enc, rejects(body, "missing_column", msg)]))
-    records = list(csv.reader(body["text"].to_list()))
-    fits = pl.Series([len(r) == len(header) for r in records], dtype=pl.Boolean)
-    wrong = body.filter(~fits) if len(records) else body
-    body = body.filter(fits) if len(records) else body
-    kept = [r for r in records if len(r) == len(header)]
-    data = {c: [r[header.index(c)] for r in kept] if c in header else [None] * len(kept) for c in columns}
-    frame = body.with_columns(pl.DataFrame(data, schema={c: pl.String for c in columns}))
-    good, bad = _typed(frame, columns, set(optional))
-    out = [bad_enc, rejects(wrong, "field_count", f"expected {len(header)} fields as in the header"), bad]
-    return _checked(good, schema, out, rules)
-
-
-def parse_jsonl(
-    path: Path,
-    columns: dict,
-    optional: set[str] = frozenset(),
-    extra_column: str | None = None,
-    rules: list[Rule] = (),
-) -> Parsed:
-    """JSON lines; the declared keys become columns (under their raw names), and with `extra_column` every other
-    key is kept as a JSON object in that column (event payloads differ by event type)."""
-    lines = read_lines(path)
-    lines, bad_enc = split_bad_encoding(lines)
-    lines = lines.filter(pl.col("text").str.strip_chars() != "")
-    values: dict[str, list] = {c: [] for c in columns}
-    extras, ok = [], []
-    for text in lines["text"]:
-        try:
-            rec = json.loads(text)
-            if not isinstance(rec, dict):
-                raise ValueError
-        except ValueError:
-            ok.append(False)
-            continue
-        ok.append(True)
-        for c in columns:
-            v = rec.get(c)
-            values[c].append(None if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v)))
-        if extra_column:
-            extras.append(json.dumps({k: v for k, v in rec.items() if k not in columns}, sort_keys=True))
-    mask = pl.Series(ok, dtype=pl.Boolean)
-    bad_json = lines.filter(~mask) if len(ok) else lines
-    good_lines = lines.filter(mask) if len(ok) else lines
-    frame = good_lines.with_columns(pl.DataFrame(values, schema={c: pl.String for c in columns}))
-    if extra_column:
-        frame = frame.with_columns(pl.Series(extra_column, extras, dtype=pl.String))
-    good, bad = _typed(frame, columns, set(optional))
-    schema = _schema(columns) | ({extra_column: pl.String} if extra_column else {})
-    out = [bad_enc, rejects(bad_json, "bad_json", "line is not a JSON object"), bad]
-    return _checked(good, schema, out, rules)
-
-
-def _checked(good: pl.DataFrame, schema: dict, rejected: list[pl.DataFrame], rules: list[Rule]) -> Parsed:
-    """The typed lines under their raw names, those that break a line rule moved to the rejects."""
-    good, broken = keep_line_rules(good.rename({c: snake(c) for c in good.columns if c != "text"}), rules)
-    return Parsed(good.select(list(schema)).cast(schema), pl.concat([*rejected, broken]))
+# text timestamps are parsed strictly, in one of these (%n: up to nine fractional digits, kept to microseconds)
+TIMESTAMP_FORMATS = ["%Y-%m-%dT%H:%M:%S.%nZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S.%n", "%Y-%m-%d %H:%M:%S"]
+# a field of a CSV line that starts with a comma: quoted (commas and doubled quotes inside) or up to the next comma
+CSV_FIELD = r',("(?:[^"]|"")*"|[^,]*)'
+BLANK = "' ' || chr(9)"
 
 
 def snake(name: str) -> str:
@@ -144,25 +38,176 @@ def snake(name: str) -> str:
 
 @dataclass(frozen=True)
 class Tabular:
-    """The loader of a CSV or JSON-lines source: its landed columns and types, which may be empty, and for JSON
-    the column that keeps every other key. Lines are checked against the table's line rules once typed."""
+    """The loader of a CSV or JSON-lines source: its landed columns (name -> STR, INT, FLOAT or TS), those that may
+    be empty, the line rules of its table, and for JSON the column that keeps every other key as an object."""
 
-    table: str
     format: str  # "csv" or "jsonl"
     columns: dict
     optional: frozenset[str] = field(default_factory=frozenset)
     extra: str | None = None
+    rules: tuple[Rule, ...] = ()
 
     @property
     def raw_columns(self) -> dict[str, str]:
-        return duckdb_columns(_schema(self.columns) | ({self.extra: pl.String} if self.extra else {}))
-
-    def parse(self, path: Path) -> Parsed:
-        """One file's typed rows (under their raw names) and rejects."""
-        rules = line_rules(self.table)
-        if self.format == "csv":
-            return parse_csv(path, self.columns, self.optional, rules)
-        return parse_jsonl(path, self.columns, self.optional, self.extra, rules)
+        schema = {"source_line": pl.Int64} | {snake(c): _dtype(t) for c, t in self.columns.items()}
+        return duckdb_columns(schema | ({self.extra: pl.String} if self.extra else {}))
 
     def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
-        return frames_batch(day_of_files(self.parse, [f.path for f in files]), files)
+        return text_batch(files, scratch, self.sql)
+
+    def sql(self, files: list[TextFile]) -> str:
+        """One row per non-blank line of `files` (a CSV file's header excepted): the raw columns, source_file,
+        source_line and the reject columns."""
+        cells = _csv_cells(self) if self.format == "csv" else _json_cells(self)
+        typed = ", ".join(f"{_typed(f'_{c}', t)} as {_raw(c)}" for c, t in self.columns.items())
+        bad = [
+            f"({_empty(c)} and {c not in self.optional}) or (not {_empty(c)} and {_raw(c)} is null)"
+            for c in self.columns
+        ]
+        which = ", ".join(f"case when {b} then '{c}' end" for c, b in zip(self.columns, bad, strict=True))
+        rules = [(r.reason, r.describe(), r.violated_sql(_raw)) for r in self.rules]
+        checks = [
+            (INVALID_UTF8[0], "bad_encoding", INVALID_UTF8[1]),
+            *cells.checks,
+            ("bad_value", " or ".join(bad), f"'missing or unparseable value in ' || concat_ws(',', {which})"),
+            *((reason, f"coalesce({violated}, false)", sql_literal(text)) for reason, text, violated in rules),
+        ]
+        reason = "case " + " ".join(f"when {cond} then '{code}'" for code, cond, _ in checks) + " end"
+        # by condition, not by code: two rules may share a code (out_of_range) and not a message
+        message = "case " + " ".join(f"when {cond} then {msg}" for _, cond, msg in checks) + " end"
+        raw = ", ".join(_raw(c) for c in self.columns) + (f", {self.extra}" if self.extra else "")
+        return f"""
+        with inputs(file_id, source_file, sanitized) as (values {inputs_sql(files)}),
+        lines as (
+            select l.file_id, l.source_line, l.text, i.source_file,
+                i.sanitized and contains(l.text, '\ufffd') as bad_encoding
+            from ({lines_sql(files)}) as l join inputs as i using (file_id)
+            where trim(l.text, {BLANK}) <> ''
+        ),
+        {cells.sql},
+        typed as (select *, {typed} from cells),
+        checked as (select *, {reason} as reject_reason from typed)
+        select source_file, source_line, {raw}, reject_reason, {message} as reject_message,
+            case when reject_reason is not null then text end as reject_text
+        from checked"""
+
+    def parse(self, path: Path) -> Parsed:
+        """One file's typed rows (under their raw names) and rejects, as frames (for a look at a file, and tests)."""
+        with tempfile.TemporaryDirectory() as scratch, duckdb.connect() as con:
+            landed = LandedFile(path, path.name, path.stat().st_size, "")
+            frame = con.sql(f"{self.sql(text_files([landed], Path(scratch), True))} order by source_line").pl()
+        good = frame.filter(pl.col("reject_reason").is_null())
+        bad = frame.filter(pl.col("reject_reason").is_not_null())
+        rejects = bad.select(
+            "source_line", reason="reject_reason", message="reject_message", raw_text="reject_text"
+        ).cast(REJECT_SCHEMA)
+        columns = [c for c in self.raw_columns]
+        return Parsed(good.select(columns), rejects)
+
+
+@dataclass(frozen=True)
+class Cells:
+    """SQL for the `cells` CTE (from `lines`: a `_<column>` text per declared column) and the checks of the line's
+    shape that come before its values: (reason, condition, message)."""
+
+    sql: str
+    checks: list[tuple[str, str, str]]
+
+
+def _csv_cells(t: Tabular) -> Cells:
+    required = [c for c in t.columns if c not in t.optional]
+    values = ", ".join(
+        f"{_strip(_unquote(f'fields[list_position(header, {sql_literal(c)})]'))} as _{c}" for c in t.columns
+    )
+    sql = f"""heads as (  -- each file's first good line is its header
+            select file_id, min(source_line) as header_line,
+                list_transform({_fields("arg_min(text, source_line)")}, lambda h: {_strip(_unquote("h"))}) as header,
+                list_filter([{", ".join(map(sql_literal, required))}]::varchar[], lambda c: not list_contains(header, c))
+                    as missing
+            from lines where not bad_encoding group by file_id
+        ),
+        cells as (
+            select lines.*, heads.header, heads.missing, {_fields("text")} as fields, {values}
+            from lines left join heads using (file_id)
+            where source_line is distinct from heads.header_line
+        )"""
+    return Cells(
+        sql,
+        [
+            ("missing_column", "len(missing) > 0", "'file lacks column(s) ' || array_to_string(missing, ', ')"),
+            ("field_count", "len(fields) <> len(header)", "format('expected {} fields as in the header', len(header))"),
+        ],
+    )
+
+
+def _json_cells(t: Tabular) -> Cells:
+    declared = ", ".join(map(sql_literal, t.columns))
+    others = (
+        f""", case when is_object then to_json(map_from_entries(list_filter(
+                map_entries(json_transform(doc, '"MAP(VARCHAR, JSON)"')), lambda e: e.key not in ({declared})
+            )))::varchar end as {t.extra}"""
+        if t.extra
+        else ""
+    )
+    sql = f"""objects as (
+            -- json_type fails on text that is not JSON: it reads only the valid lines
+            select *, case when json_valid(text) then text end as valid from lines
+        ),
+        documents as (
+            select *, coalesce(json_type(valid) = 'OBJECT', false) as is_object,
+                case when is_object then valid end as doc
+            from objects
+        ),
+        cells as (
+            select *, {", ".join(f"{_json_value(c)} as _{c}" for c in t.columns)}{others}
+            from documents
+        )"""
+    return Cells(sql, [("bad_json", "not is_object", "'line is not a JSON object'")])
+
+
+def _json_value(key: str) -> str:
+    """A key's value as text: a string as it is, an object or array as JSON, NULL when absent or null."""
+    path = sql_literal(f'$."{key}"')
+    return (
+        f"case json_type(doc, {path}) when 'VARCHAR' then json_extract_string(doc, {path}) "
+        f"when 'NULL' then null else {_strip(f'json_extract(doc, {path})::varchar')} end"
+    )
+
+
+def _fields(line: str) -> str:
+    return f"regexp_extract_all(',' || {line}, {sql_literal(CSV_FIELD)}, 1)"
+
+
+def _unquote(cell: str) -> str:
+    return (
+        f"""case when length({cell}) >= 2 and starts_with({cell}, '"') and ends_with({cell}, '"') """
+        f"""then replace({cell}[2:-2], '""', '"') else {cell} end"""
+    )
+
+
+def _strip(text: str) -> str:
+    return f"trim({text}, {BLANK})"
+
+
+def _empty(column: str) -> str:
+    return f"coalesce(_{column}, '') = ''"
+
+
+def _raw(column: str) -> str:
+    return f'"{snake(column)}"'
+
+
+def _dtype(kind) -> pl.DataType:
+    return pl.Datetime("us") if kind == TS else kind
+
+
+def _typed(text: str, kind) -> str:
+    """A cell's text as its declared type; NULL when empty or when it does not parse."""
+    if kind == TS:
+        formats = ", ".join(map(sql_literal, TIMESTAMP_FORMATS))
+        return f"try_strptime(nullif({text}, ''), [{formats}])::timestamp"
+    if kind == INT:  # digits only: DuckDB would round '1.5' and read '0x10'
+        return f"case when regexp_full_match({text}, '[+-]?[0-9]+') then try_cast({text} as bigint) end"
+    if kind == FLOAT:
+        return f"try_cast(nullif({text}, '') as double)"
+    return f"nullif({text}, '')"

@@ -1,0 +1,93 @@
+"""A day of text files read by DuckDB as numbered lines: each file read whole by `read_text`, split at its
+newlines, so every line keeps its file and number without passing through Python. DuckDB refuses a file that
+is not UTF-8: then the day is read again with each file checked, and a file with bad bytes is read from a copy
+with those bytes replaced by U+FFFD (its lines holding one are quarantined as `invalid_utf8`)."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ..landing import LandedFile
+from ..specs import Batch
+from .base import sql_literal
+
+INVALID_UTF8 = ("invalid_utf8", "'line holds bytes that are not UTF-8'")
+
+
+@dataclass(frozen=True)
+class TextFile:
+    landed: LandedFile
+    readable: Path  # what DuckDB reads: the landed file, or a UTF-8 copy of it (gzip, bytes that are not UTF-8)
+    sanitized: bool  # bytes that were not UTF-8 were replaced by U+FFFD: those lines are quarantined
+
+
+def readable(path: Path, scratch: Path, check_utf8: bool = True) -> tuple[Path, bool]:
+    """The file itself when DuckDB can read it as text; otherwise a decompressed, UTF-8 copy in `scratch`.
+    Without `check_utf8` a plain file is passed as it is: DuckDB refuses one that is not UTF-8, and the caller
+    retries with the check."""
+    if path.suffix != ".gz" and not check_utf8:
+        return path, False
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    try:
+        raw.decode("utf-8")
+        if path.suffix != ".gz":
+            return path, False
+        sanitized = False
+    except UnicodeDecodeError:
+        sanitized = True
+    copy = scratch / f"{len(list(scratch.iterdir()))}.txt"
+    copy.write_text(raw.decode("utf-8", errors="replace"), encoding="utf-8")
+    return copy, sanitized
+
+
+def text_files(files: list[LandedFile], scratch: Path, check_utf8: bool) -> list[TextFile]:
+    return [TextFile(f, *readable(f.path, scratch, check_utf8)) for f in files]
+
+
+def lines_sql(files: list[TextFile], threads: int = 1) -> str:
+    """(file_id, source_line, text) for every line of `files` (file_id: the position in `files`; 1-based lines, a
+    trailing carriage return cut; the empty text after a final newline included)."""
+    # one scan per thread: a scan of many small files is not split across threads, a union of scans is. Lines
+    # carry their file's number, not its name, to be joined on (found by position: a join would copy the texts)
+    names = [sql_literal(str(f.readable)) for f in files]
+    number = f"list_position([{', '.join(names)}], filename) - 1"
+    groups = [names[i::threads] for i in range(min(threads, len(names)))]
+    scans = " union all ".join(
+        "select file_id, unnest(lines) as line, generate_subscripts(lines, 1) as source_line from ("
+        f"select {number} as file_id, string_split(content, chr(10)) as lines from read_text([{', '.join(group)}]))"
+        for group in groups
+    )
+    return f"""select file_id, source_line,
+            case when ends_with(line, chr(13)) then substring(line, 1, length(line) - 1) else line end as text
+        from ({scans})"""
+
+
+def inputs_sql(files: list[TextFile], *extra: list[str]) -> str:
+    """VALUES rows of (file_id, source_file, sanitized, *extra) for `files`; `extra` holds SQL per file."""
+    rows = [
+        ", ".join([str(n), sql_literal(f.landed.name), str(f.sanitized).lower(), *(column[n] for column in extra)])
+        for n, f in enumerate(files)
+    ]
+    return ", ".join(f"({row})" for row in rows)
+
+
+def text_batch(files: list[LandedFile], scratch: Path, sql: Callable[[list[TextFile]], str]) -> Batch:
+    """The batch `sql` builds over the day's files as DuckDB reads them; read again with every file checked if
+    DuckDB refuses one as not UTF-8."""
+
+    def batch(check_utf8: bool) -> Batch:
+        retry = None if check_utf8 else (lambda error: batch(True) if not_utf8(error) else None)
+        return Batch(sql(text_files(files, scratch, check_utf8)), materialize=True, retry=retry)
+
+    return batch(False)
+
+
+def not_utf8(error: duckdb.Error) -> bool:
+    return isinstance(error, duckdb.InvalidInputException) and "UTF-8" in str(error)
