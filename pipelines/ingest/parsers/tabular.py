@@ -115,15 +115,14 @@ class Cells:
 
 
 def _csv_cells(t: Tabular) -> Cells:
-    required = [c for c in t.columns if c not in t.optional]
+    required = "[" + ", ".join(sql_literal(c) for c in t.columns if c not in t.optional) + "]"
     values = ", ".join(
         f"{_strip(_unquote(f'fields[list_position(header, {sql_literal(c)})]'))} as _{c}" for c in t.columns
     )
     sql = f"""heads as (  -- each file's first good line is its header
             select file_id, min(source_line) as header_line,
                 list_transform({_fields("arg_min(text, source_line)")}, lambda h: {_strip(_unquote("h"))}) as header,
-                list_filter([{", ".join(map(sql_literal, required))}]::varchar[], lambda c: not list_contains(header, c))
-                    as missing
+                list_filter({required}::varchar[], lambda c: not list_contains(header, c)) as missing
             from lines where not bad_encoding group by file_id
         ),
         cells as (
