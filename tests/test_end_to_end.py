@@ -331,14 +331,16 @@ def test_a_dbt_build_killed_midway_leaves_the_published_file_and_the_rerun_conve
     assert snapshot(published) == before  # and the next run converges to the same marts
 
 
-def test_refresh_runs_the_blocking_mart_expectations(tiny_warehouse, instance):
+def test_refresh_runs_the_marts_rules_as_dbt_tests(tiny_warehouse, instance):
+    """The marts' rules are dbt tests, each an asset check of its model in the Dagster UI; the publish follows only
+    a build whose tests pass."""
     from pipelines.definitions import defs
 
     day = landed_partitions(Path(os.environ["LANDING_DIR"]))[-1]
     result = defs().resolve_job_def("refresh_warehouse_job").execute_in_process(instance=instance, partition_key=day)
     evaluations = {(e.asset_key.path[-1], e.check_name): e.passed for e in result.get_asset_check_evaluations()}
-    assert evaluations[("fct_training_jobs", "ett_is_a_ratio")] is True
-    assert evaluations[("fct_gpu_capacity_hourly", "existing_within_the_hour")] is True
+    checked = {model for model, _ in evaluations}
+    assert {"fct_training_jobs", "fct_jobs", "fct_gpu_capacity_hourly", "fct_cost_allocation_monthly"} <= checked
     assert all(evaluations.values())
 
 
