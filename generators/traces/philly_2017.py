@@ -17,7 +17,7 @@ from datetime import date
 
 import polars as pl
 
-from .landing import DatasetLanding
+from .account import DatasetLanding
 
 MACHINES = "philly/philly_cluster_machine_list.csv"
 JOBS = "philly/dre_jobs.csv"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .landing import DatasetLanding
+from .account import DatasetLanding
 
 REQUESTS = "alibaba/v2026_genai_lora_request_trace.csv.gz"
 DUTY = "alibaba/v2026_genai_pod_gpu_duty_cycle_anon.csv.gz"

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from .landing import DatasetLanding
+from .account import DatasetLanding
 
 NODES = "alibaba/v2023_openb_node_list_all_node.csv"
 PODS = "alibaba/v2023_openb_pod_list_default.csv"

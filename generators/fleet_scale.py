@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.lib.sim.config import SKUS, FleetConfig
-from pipelines.lib.sim.fleet import Host, Org
-from pipelines.lib.sim.formats import SACCT_FIELDS, dcgm_text, nvidia_smi_csv, sacct_rows
-from pipelines.lib.sim.generate import (
+from generators.sim.config import SKUS, FleetConfig
+from generators.sim.fleet import Host, Org
+from generators.sim.formats import SACCT_FIELDS, dcgm_text, nvidia_smi_csv, sacct_rows
+from generators.sim.generate import (
     DEPLOYMENT_COLUMNS,
     HOURLY_COLUMNS,
     Landing,
