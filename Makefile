@@ -20,10 +20,10 @@ dbt-parse:
 	cd dbt_project && $(RUN) dbt parse --quiet --profiles-dir .
 
 demo: setup  ## simulate the default fleet (or DATASET=<name>, a public trace), materialize, publish data/warehouse.duckdb
-	$(RUN) python -m pipelines.cli demo $(if $(DATASET),--dataset $(DATASET)) $(SIM_ARGS)
+	$(RUN) python -m generators.demo $(if $(DATASET),--dataset $(DATASET)) $(SIM_ARGS)
 
 test: setup  ## the whole test suite (lint, then pytest: parsers, ingest, simulator, definitions, end to end)
-	$(RUN) ruff check pipelines tests
+	$(RUN) ruff check pipelines generators bench tests
 	$(RUN) pytest
 
 GPUS ?= 10000

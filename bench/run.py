@@ -24,10 +24,10 @@ from pathlib import Path
 
 import duckdb
 
-from bench.fleet import BenchFleet, write
 from bench.floor import run_floor
 from bench.measure import run_measured
 from bench.peer import pandas_daily_utilisation
+from generators.fleet_scale import BenchFleet, write
 from pipelines.ingest.landing import landed
 from pipelines.ingest.registry import BY_TABLE
 from pipelines.ingest.writer import replace_day

@@ -1,13 +1,14 @@
-"""Command line: `python -m pipelines.cli demo` builds a warehouse from a freshly simulated fleet through the
-same Dagster jobs the schedule and sensors run; `summary` prints the published warehouse's headline."""
+"""Command line: `python -m pipelines.cli materialize` ingests every landed day and builds and publishes the
+warehouse through the same Dagster jobs the schedule and sensors run; `summary` prints the published warehouse's
+headline, `quarantine` what the loaders rejected. (`python -m generators.demo` lands a simulated fleet or a public
+trace first, then calls these.)"""
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
@@ -16,10 +17,8 @@ from pipelines.defs.transform.assets import incremental_dbt_assets
 from pipelines.defs.transform.stale import built_at, loaded_at, stale_days
 from pipelines.ingest.landing import landed_partitions
 from pipelines.lib import settings
-from pipelines.lib.datasets import DATASETS, land
 from pipelines.lib.processes import process_alive
 from pipelines.lib.publish import open_published
-from pipelines.lib.sim.__main__ import main as simulate
 
 PID_TAG = "pipelines/cli_pid"
 
@@ -94,20 +93,6 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
     )
     if not result.success:
         raise SystemExit(f"dbt build / publish failed; see the Dagster run {result.run_id}")
-
-
-def land_dataset(name: str, epoch: str | None = None) -> None:
-    """A fresh landing area and working warehouse for a public trace (apart from the simulator's), then its
-    account: every trace row written or rejected. The published warehouse is the usual one."""
-    root = settings.dataset_root(name)
-    os.environ["LANDING_DIR"] = str(root / "landing")
-    os.environ["WAREHOUSE_WORK_PATH"] = str(root / "build" / "warehouse.duckdb")
-    shutil.rmtree(root / "build", ignore_errors=True)  # a dataset is rebuilt whole: no rows of an earlier build
-    options = {"epoch": datetime.fromisoformat(epoch).replace(tzinfo=UTC)} if epoch else {}
-    account = land(name, settings.traces_dir(), settings.landing_dir(), **options)
-    for trace_file, a in account.items():
-        rejected = ", ".join(f"{n:,} {reason}" for reason, n in a["rejected"].items()) or "none"
-        print(f"{trace_file}: {a['read']:,} rows read, {a['written']:,} written, rejected: {rejected}", flush=True)
 
 
 class Shown:
@@ -186,10 +171,6 @@ def quarantine_summary() -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="simulate a fleet (or load a public trace), materialize, publish, summarise")
-    demo.add_argument("--dataset", choices=sorted(DATASETS), help="build from this public trace, not the simulator")
-    demo.add_argument("--epoch", help="anchor of a trace's relative times (alibaba-gpu-2023), e.g. 2023-01-01")
-    demo.add_argument("sim_args", nargs=argparse.REMAINDER, help="passed to the simulator (e.g. --days 5)")
     mat = sub.add_parser("materialize", help="ingest every landed day, build and publish")
     mat.add_argument("--day", action="append", dest="days", help="ingest only this day (YYYY-MM-DD); repeatable")
     sub.add_parser("summary", help="print the published warehouse's summary")
@@ -198,12 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "quarantine":
         print(quarantine_summary())
         return
-    if args.command == "demo" and args.dataset:
-        land_dataset(args.dataset, args.epoch)
-    elif args.command == "demo":
-        simulate(["--out", str(settings.landing_dir()), *args.sim_args])
-    if args.command in ("demo", "materialize"):
-        materialize_all(days=getattr(args, "days", None))
+    if args.command == "materialize":
+        materialize_all(days=args.days)
     print(summary())
 
 

@@ -59,8 +59,8 @@ def instance(project_env):
 @pytest.fixture(scope="session")
 def tiny_warehouse(project_env, instance):
     """Simulate a tiny fleet, ingest each day, dbt build, publish; returns the simulator's ground truth."""
+    from generators.sim.__main__ import main as simulate
     from pipelines.cli import materialize_all
-    from pipelines.lib.sim.__main__ import main as simulate
 
     truth = simulate(["--out", os.environ["LANDING_DIR"], *TINY_FLEET])
     materialize_all(instance)

@@ -9,11 +9,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from generators.traces import DATASETS, land
 from pipelines.ingest.landing import landed_partitions
 from pipelines.ingest.parsers.hostlist import expand_hostlist
 from pipelines.ingest.registry import BY_TABLE
 from pipelines.ingest.writer import replace_day
-from pipelines.lib.datasets import DATASETS, land
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ import json
 import numpy as np
 import polars as pl
 
-from pipelines.lib.sim.__main__ import main as simulate
-from pipelines.lib.sim.config import FleetConfig
-from pipelines.lib.sim.fleet import build_hosts, build_org
-from pipelines.lib.sim.scheduler import Scheduler, generate_jobs
+from generators.sim.__main__ import main as simulate
+from generators.sim.config import FleetConfig
+from generators.sim.fleet import build_hosts, build_org
+from generators.sim.scheduler import Scheduler, generate_jobs
 
 SMALL = ["--days", "1", "--sample-interval-s", "1800", "--jobs-per-day", "40"]
 

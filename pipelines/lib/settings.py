@@ -26,13 +26,3 @@ def work_db() -> Path:
 def published_db() -> Path:
     """What analysts and BI tools open, read-only; replaced atomically by the publish asset."""
     return _path("WAREHOUSE_PATH", "data/warehouse.duckdb")
-
-
-def traces_dir() -> Path:
-    """The public traces (see docs/datasets.md): a sibling of the repository unless TRACES_DIR says otherwise."""
-    return _path("TRACES_DIR", "../shared/traces")
-
-
-def dataset_root(name: str) -> Path:
-    """Where a public-trace dataset's landing area and working warehouse live, apart from the simulator's."""
-    return _path("DATASETS_DIR", "data/datasets") / name

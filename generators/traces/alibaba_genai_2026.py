@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .landing import DatasetLanding
+from .account import DatasetLanding
 
 REQUESTS = "alibaba/v2026_genai_lora_request_trace.csv.gz"
 DUTY = "alibaba/v2026_genai_pod_gpu_duty_cycle_anon.csv.gz"
@@ -110,4 +110,4 @@ def adapt(out: DatasetLanding) -> None:
         DCGM_FI_DEV_GPU_UTIL="util",
         DCGM_FI_DEV_FB_USED=pl.col("fb_bytes") / 2**20,
     )
-    out.write_by_day("gpu_samples", telemetry, pl.col("timestamp").dt.date(), "genai.parquet", fmt="parquet")
+    out.write_by_day("gpu_samples", telemetry, pl.col("timestamp").dt.date(), "genai.parquet")

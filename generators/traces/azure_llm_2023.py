@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .landing import DatasetLanding
+from .account import DatasetLanding
 
 FILES = {"code": "azure/AzureLLMInferenceTrace_code.csv", "conversation": "azure/AzureLLMInferenceTrace_conv.csv"}
 TIMESTAMP = "%Y-%m-%d %H:%M:%S%.f"

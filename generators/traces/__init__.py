@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import alibaba_genai_2026, alibaba_gpu_2023, azure_llm_2023, philly_2017
-from .landing import DatasetLanding
+from .account import DatasetLanding
 
 
 @dataclass(frozen=True)

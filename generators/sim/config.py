@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,20 @@ SKUS = {
 }
 
 
+class Clock:
+    """Simulated time: seconds since `start` (UTC midnight) as datetimes, day numbers as the dates they land as."""
+
+    start: datetime
+
+    def at(self, t_s: float) -> datetime:
+        return self.start + timedelta(seconds=float(t_s))
+
+    def date_of(self, day: int) -> date:
+        return (self.start + timedelta(days=day)).date()
+
+
 @dataclass(frozen=True)
-class FleetConfig:
+class FleetConfig(Clock):
     seed: int = 7
     days: int = 3
     start: datetime = datetime(2025, 3, 3, tzinfo=UTC)
@@ -45,8 +57,6 @@ class FleetConfig:
 
     @property
     def end(self) -> datetime:
-        from datetime import timedelta
-
         return self.start + timedelta(days=self.days)
 
     @property

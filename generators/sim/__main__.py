@@ -1,4 +1,4 @@
-"""`python -m pipelines.lib.sim --days 3 --seed 7 --out data/landing`: write a synthetic fleet's raw files."""
+"""`python -m generators.sim --days 3 --seed 7 --out data/landing`: write a synthetic fleet's raw files."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ def dcgm_text(frame: pl.DataFrame, host: str, sku: str, kubernetes: bool) -> str
 
 
 def columnar_frame(frame: pl.DataFrame, host: str, sku: str) -> pl.DataFrame:
-    """The canonical columnar form of a host's samples (pipelines.lib.columnar): dcgm-exporter's label and
+    """The canonical columnar form of a host's samples (the `gpu_samples` source): dcgm-exporter's label and
     field names as columns, one row per GPU per sample, values in the exporter's units."""
     fields = {metric: col for metric, _, col, _ in DCGM_FAMILIES}
     return frame.select(

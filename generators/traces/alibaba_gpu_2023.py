@@ -18,12 +18,11 @@ trace has no GPU telemetry: utilisation is not measured."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from .landing import DatasetLanding
+from .account import DatasetLanding
 
 NODES = "alibaba/v2023_openb_node_list_all_node.csv"
 PODS = "alibaba/v2023_openb_pod_list_default.csv"
@@ -169,7 +168,6 @@ def adapt(out: DatasetLanding, epoch: datetime = EPOCH) -> None:
 
     pods = _pods(out)
     last = epoch + timedelta(seconds=float(pods["deletion_time"].max() or 0))
-    jobs = [json.dumps(_job(p, epoch)) for p in pods.iter_rows(named=True)]
-    path = out.path("k8s_jobs", last.date(), f"{CLUSTER}.jsonl")
-    path.write_text("\n".join(jobs) + "\n", encoding="utf-8")
+    jobs = [_job(p, epoch) for p in pods.iter_rows(named=True)]
+    out.write("k8s_jobs", last.date(), f"{CLUSTER}.jsonl", jobs)
     out.written(PODS, len(jobs))

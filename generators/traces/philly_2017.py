@@ -17,7 +17,7 @@ from datetime import date
 
 import polars as pl
 
-from .landing import DatasetLanding
+from .account import DatasetLanding
 
 MACHINES = "philly/philly_cluster_machine_list.csv"
 JOBS = "philly/dre_jobs.csv"
@@ -190,14 +190,14 @@ def adapt(out: DatasetLanding) -> None:
         ),
     )
     out.written(MACHINES, machines.height)
-    out.write("sacct_jobs", jobs["end"].max().date(), "philly.txt", _sacct(jobs, placement), fmt="sacct")
+    out.write("sacct_jobs", jobs["end"].max().date(), "philly.txt", _sacct(jobs, placement))
     out.written(JOBS, jobs.height)
     # the user's team: the virtual cluster they submitted most jobs to
-    users = jobs.group_by("user").agg(team=pl.col("vc").mode().sort().first())
+    users = jobs.group_by("user").agg(team=pl.col("vc").mode().sort().first()).sort("user")
     out.write(
         "users", first_day, "philly.csv", users.select(user_name="user", team="team", email=pl.lit(None, pl.String))
     )
 
     samples = _telemetry(out, machines)
-    out.write_by_day("gpu_samples", samples, pl.col("timestamp").dt.date(), "philly.parquet", fmt="parquet")
+    out.write_by_day("gpu_samples", samples, pl.col("timestamp").dt.date(), "philly.parquet")
     out.written(GPU_UTIL, samples.height)

@@ -13,8 +13,6 @@ and, outside the landing area, a slice of the same samples rendered as dcgm-expo
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,17 +20,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.lib.sim.config import SKUS, FleetConfig
-from pipelines.lib.sim.fleet import Host, Org
-from pipelines.lib.sim.formats import SACCT_FIELDS, dcgm_text, nvidia_smi_csv, sacct_rows
-from pipelines.lib.sim.generate import (
-    DEPLOYMENT_COLUMNS,
-    HOURLY_COLUMNS,
-    Landing,
-    _csv,
-    _write_inventory,
-    _write_maintenance,
-)
+from generators.landing import Landing
+from generators.sim.config import SKUS, Clock, FleetConfig
+from generators.sim.fleet import Host, Org
+from generators.sim.formats import SACCT_FIELDS, dcgm_text, nvidia_smi_csv, sacct_rows
+from generators.sim.generate import SQL_TIME, write_inventory, write_maintenance
 
 GPUS_PER_HOST = 8
 MIX = (("H100", 0.55), ("A100", 0.30), ("L4", 0.15))  # share of hosts per GPU model; L4 hosts serve
@@ -42,7 +34,7 @@ TEAMS = ("vision", "speech", "ranking", "llm")
 
 
 @dataclass(frozen=True)
-class BenchFleet:
+class BenchFleet(Clock):
     gpus: int = 10_000
     days: int = 7
     seed: int = 1
@@ -135,21 +127,19 @@ def _jobs(cfg: BenchFleet, hosts: list[Host], users: dict[str, str], rng: np.ran
 def write(cfg: BenchFleet, root: Path) -> dict:
     """Write the landing area under root/landing and the text slices under root/slices; returns the figures."""
     p = plan(cfg)
-    landing = root / "landing"
-    if landing.exists():
-        shutil.rmtree(landing)
-    out = Landing(landing, cfg.start)
+    out = Landing(root / "landing")
     sim_cfg = FleetConfig(days=cfg.days, start=cfg.start)
-    _write_inventory(sim_cfg, out, p.hosts, p.org)
-    _write_maintenance(sim_cfg, out, p.hosts)
+    write_inventory(sim_cfg, out, p.hosts, p.org)
+    write_maintenance(sim_cfg, out, p.hosts)
     samples = 0
     for day in range(cfg.days):
         frame = day_samples(cfg, p, day)
         samples += frame.height
-        path = out.path("gpu_samples", day, "samples.parquet")
-        frame.write_parquet(path, compression="zstd", row_group_size=1_000_000)
+        out.write(
+            "gpu_samples", cfg.date_of(day), "samples.parquet", frame, compression="zstd", row_group_size=1_000_000
+        )
         if day == 0 and cfg.slice_minutes:
-            _write_slices(cfg, p, frame, root / "slices")
+            _write_slices(cfg, p, frame, Landing(root / "slices"))
         del frame
     _write_sacct(cfg, out, p)
     _write_events(cfg, out, p)
@@ -224,8 +214,9 @@ def day_samples(cfg: BenchFleet, p: Plan, day: int) -> pl.DataFrame:
     )
 
 
-def _write_slices(cfg: BenchFleet, p: Plan, frame: pl.DataFrame, root: Path) -> None:
-    """The first slice_minutes of day 0 as each host's dcgm-exporter scrape dump and nvidia-smi log."""
+def _write_slices(cfg: BenchFleet, p: Plan, frame: pl.DataFrame, out: Landing) -> None:
+    """The first slice_minutes of day 0 as each host's dcgm-exporter scrape dump and nvidia-smi log (laid out as
+    a landing area of their own, apart from the pipeline's)."""
     until = cfg.start + timedelta(minutes=cfg.slice_minutes)
     part = frame.filter(pl.col("timestamp") < until).select(
         "Hostname",
@@ -244,15 +235,12 @@ def _write_slices(cfg: BenchFleet, p: Plan, frame: pl.DataFrame, root: Path) -> 
         hpc_job=pl.col("hpc_job").fill_null(""),
     )
     sku_of = {h.host_id: h.sku for h in p.hosts}
-    day_dir = f"dt={cfg.start:%Y-%m-%d}"
-    for fmt in ("dcgm_samples", "nvidia_smi_samples"):
-        (root / fmt / day_dir).mkdir(parents=True, exist_ok=True)
     start_ms = int(cfg.start.timestamp() * 1000)
     for (host,), rows in part.group_by("Hostname", maintain_order=True):
         text = dcgm_text(rows, host, sku_of[host], kubernetes=False)
-        (root / "dcgm_samples" / day_dir / f"{host}.prom").write_text(text)
+        out.write_text("dcgm_samples", cfg.date_of(0), f"{host}.prom", text)
         smi = nvidia_smi_csv(rows.with_columns(ts_ms=pl.col("ts_ms") - start_ms), cfg.start, sku_of[host], False)
-        (root / "nvidia_smi_samples" / day_dir / f"{host}.csv").write_text(smi)
+        out.write_text("nvidia_smi_samples", cfg.date_of(0), f"{host}.csv", smi)
 
 
 def _write_sacct(cfg: BenchFleet, out: Landing, p: Plan) -> None:
@@ -278,10 +266,10 @@ def _write_sacct(cfg: BenchFleet, out: Landing, p: Plan) -> None:
                     "account": p.org.users[j["user"]],
                     "user": j["user"],
                     "uid": uids[j["user"]],
-                    "submit": out.at(j["submit_s"]),
-                    "start": out.at(j["start_s"]) if started else None,
-                    "end": out.at(j["end_s"]) if ended else None,
-                    "asof": out.at(min(day1, cfg.horizon_s)),
+                    "submit": cfg.at(j["submit_s"]),
+                    "start": cfg.at(j["start_s"]) if started else None,
+                    "end": cfg.at(j["end_s"]) if ended else None,
+                    "asof": cfg.at(min(day1, cfg.horizon_s)),
                     "exit_code": code,
                     "state": state,
                     "nodes": [names[j["host"]]] if started else [],
@@ -291,7 +279,7 @@ def _write_sacct(cfg: BenchFleet, out: Landing, p: Plan) -> None:
                     "wckey": f"{p.org.users[j['user']]}-base",
                 }
             )
-        out.write("sacct_jobs", day, "sacct_slurm-a.txt", "\n".join(lines) + "\n")
+        out.write_text("sacct_jobs", cfg.date_of(day), "sacct_slurm-a.txt", "\n".join(lines) + "\n")
 
 
 def _write_events(cfg: BenchFleet, out: Landing, p: Plan) -> None:
@@ -335,11 +323,14 @@ def _write_events(cfg: BenchFleet, out: Landing, p: Plan) -> None:
     ]
     ts = (pl.lit(cfg.start) + pl.duration(seconds=pl.col("t"))).dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     events = [e.with_columns(ts=ts).select("t", "ts", pl.exclude("t", "ts")) for e in events]
-    text = pl.concat([e.select("t", line=pl.struct(pl.exclude("t")).struct.json_encode()) for e in events])
-    text = text.filter((pl.col("t") >= 0) & (pl.col("t") < cfg.horizon_s)).with_columns(day=pl.col("t") // 86400)
+    by_day: dict[int, list] = {}
+    for e in events:
+        e = e.filter((pl.col("t") >= 0) & (pl.col("t") < cfg.horizon_s))
+        for t, record in zip(e["t"].to_list(), e.drop("t").to_dicts()):
+            by_day.setdefault(t // 86400, []).append((t, record))
     for day in range(cfg.days):
-        lines = text.filter(pl.col("day") == day).sort("t")["line"]
-        out.write("training_events", day, "events.jsonl", "\n".join(lines.to_list()) + "\n")
+        records = [r for _, r in sorted(by_day.get(day, []), key=lambda item: item[0])]  # ties in event order
+        out.write("training_events", cfg.date_of(day), "events.jsonl", records)
 
 
 def _write_serving(cfg: BenchFleet, out: Landing, p: Plan) -> None:
@@ -348,17 +339,17 @@ def _write_serving(cfg: BenchFleet, out: Landing, p: Plan) -> None:
     serving = [h for h in p.hosts if h.cluster == "serve-c" and h.reservation == "none"]
     teams = list(TEAMS)
     deps = [
-        [
-            f"dep-{i:05d}",
-            f"model-{i:05d}",
-            1,
-            "serve-c",
-            h.host_id,
-            ";".join(map(str, range(GPUS_PER_HOST))),
-            out.at(0).strftime("%Y-%m-%d %H:%M:%S"),
-            "",
-            teams[i % len(teams)],
-        ]
+        {
+            "deployment_id": f"dep-{i:05d}",
+            "model_name": f"model-{i:05d}",
+            "model_version": 1,
+            "cluster": "serve-c",
+            "host": h.host_id,
+            "gpu_indices": ";".join(map(str, range(GPUS_PER_HOST))),
+            "started_at": cfg.at(0).strftime(SQL_TIME),
+            "ended_at": None,
+            "team": teams[i % len(teams)],
+        }
         for i, h in enumerate(serving)
     ]
     hours = np.arange(cfg.days * 24)
@@ -369,7 +360,7 @@ def _write_serving(cfg: BenchFleet, out: Landing, p: Plan) -> None:
     traffic = pl.DataFrame(
         {
             "hour": np.tile(hours, len(serving)),
-            "model_name": np.repeat([d[1] for d in deps], hours.size),
+            "model_name": np.repeat([d["model_name"] for d in deps], hours.size),
             "requests": requests.ravel(),
         }
     ).with_columns(
@@ -381,14 +372,14 @@ def _write_serving(cfg: BenchFleet, out: Landing, p: Plan) -> None:
         latency_p99_ms=pl.lit(900.0),
     )
     for day in range(cfg.days):
-        out.write("serving_deployments", day, "deployments.csv", _csv(DEPLOYMENT_COLUMNS, deps))
-        rows = traffic.filter(pl.col("hour") // 24 == day).select(HOURLY_COLUMNS).rows()
-        out.write("inference_hourly", day, "hourly.csv", _csv(HOURLY_COLUMNS, rows))
+        date = cfg.date_of(day)
+        out.write("serving_deployments", date, "deployments.csv", deps)
+        out.write("inference_hourly", date, "hourly.csv", traffic.filter(pl.col("hour") // 24 == day).drop("hour"))
         stage = (
             [
                 {
-                    "event_time": out.at(0).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                    "model_name": d[1],
+                    "event_time": cfg.at(0).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "model_name": d["model_name"],
                     "version": 1,
                     "from_stage": "evaluation",
                     "to_stage": "deployed",
@@ -398,4 +389,4 @@ def _write_serving(cfg: BenchFleet, out: Landing, p: Plan) -> None:
             if day == 0
             else []
         )
-        out.write("model_stage_events", day, "stage_events.jsonl", "".join(json.dumps(s) + "\n" for s in stage))
+        out.write("model_stage_events", date, "stage_events.jsonl", stage)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import shutil
 import uuid
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from generators.landing import Landing
 
 from .config import SKUS, FleetConfig
 from .fleet import REGIONS, build_hosts, build_org
@@ -20,27 +18,7 @@ from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
 from .telemetry import host_samples, occupancy_by_gpu
 
-DEPLOYMENT_COLUMNS = [
-    "deployment_id",
-    "model_name",
-    "model_version",
-    "cluster",
-    "host",
-    "gpu_indices",
-    "started_at",
-    "ended_at",
-    "team",
-]
-HOURLY_COLUMNS = [
-    "hour_start",
-    "model_name",
-    "model_version",
-    "requests",
-    "input_tokens",
-    "output_tokens",
-    "latency_p50_ms",
-    "latency_p99_ms",
-]
+SQL_TIME = "%Y-%m-%d %H:%M:%S"  # inventory, maintenance and deployment exports
 FAILURE_STATE = {
     "failed_infra": ("NODE_FAIL", "0:0"),
     "failed_user": ("FAILED", "1:0"),
@@ -48,26 +26,6 @@ FAILURE_STATE = {
     "drained": ("PREEMPTED", "0:0"),
     "completed": ("COMPLETED", "0:0"),
 }
-
-
-class Landing:
-    def __init__(self, root: Path, start: datetime):
-        self.root, self.start = root, start
-
-    def day(self, t_s: float) -> int:
-        return int(t_s // 86400)
-
-    def path(self, table: str, day: int, name: str) -> Path:
-        d = (self.start + timedelta(days=day)).strftime("%Y-%m-%d")
-        p = self.root / table / f"dt={d}" / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        return p
-
-    def write(self, table: str, day: int, name: str, text: str) -> None:
-        self.path(table, day, name).write_text(text, encoding="utf-8")
-
-    def at(self, t_s: float) -> datetime:
-        return self.start + timedelta(seconds=float(t_s))
 
 
 def generate(cfg: FleetConfig, landing_root: Path) -> dict:
@@ -79,11 +37,9 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
     deployments, stage_events, free_slots = build_serving(cfg, rng, hosts, org)
     Scheduler(cfg, rng, hosts, jobs).run()
     registered = lifecycle_from_training(jobs, deployments, stage_events, free_slots, rng, cfg)
-    if landing_root.exists():
-        shutil.rmtree(landing_root)
-    out = Landing(landing_root, cfg.start)
-    _write_inventory(cfg, out, hosts, org)
-    _write_maintenance(cfg, out, hosts)
+    out = Landing(landing_root)
+    write_inventory(cfg, out, hosts, org)
+    write_maintenance(cfg, out, hosts)
     held = _write_telemetry(cfg, out, hosts, occupancy_by_gpu(jobs, deployments), rng)
     _write_scheduler(cfg, out, jobs, org)
     _write_training_events(cfg, out, jobs, registered)
@@ -123,101 +79,69 @@ def _run_truth(cfg: FleetConfig, job, held: dict) -> dict:
     }
 
 
-def _csv(header: list[str], rows: list[list]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
-
-
-def _write_inventory(cfg, out: Landing, hosts, org) -> None:
+def write_inventory(cfg: FleetConfig, out: Landing, hosts, org) -> None:
+    """Each day's CMDB, HR and finance exports: hosts (those in service by the day's end), users, headcount, prices."""
     for day in range(cfg.days):
-        rows = [
-            [
-                h.host_id,
-                h.cluster,
-                REGIONS[h.cluster],
-                SKUS[h.sku].model,
-                h.gpu_count,
-                h.pool,
-                h.reservation,
-                f"{SKUS[h.sku].usd_per_gpu_hour:.2f}",
-                out.at(h.valid_from_s).strftime("%Y-%m-%d %H:%M:%S"),
-                "",
-            ]
-            for h in hosts
-            if h.valid_from_s < (day + 1) * 86400
-        ]
-        out.write(
-            "hosts",
-            day,
-            "hosts.csv",
-            _csv(
-                [
-                    "host",
-                    "cluster",
-                    "region",
-                    "gpu_model",
-                    "gpu_count",
-                    "pool",
-                    "reservation",
-                    "usd_per_gpu_hour",
-                    "valid_from",
-                    "valid_to",
-                ],
-                rows,
-            ),
+        date = cfg.date_of(day)
+        listed = [h for h in hosts if h.valid_from_s < (day + 1) * 86400]
+        hosts_frame = pl.DataFrame(
+            {
+                "host": [h.host_id for h in listed],
+                "cluster": [h.cluster for h in listed],
+                "region": [REGIONS[h.cluster] for h in listed],
+                "gpu_model": [SKUS[h.sku].model for h in listed],
+                "gpu_count": [h.gpu_count for h in listed],
+                "pool": [h.pool for h in listed],
+                "reservation": [h.reservation for h in listed],
+                "usd_per_gpu_hour": [f"{SKUS[h.sku].usd_per_gpu_hour:.2f}" for h in listed],
+                "valid_from": [cfg.at(h.valid_from_s).strftime(SQL_TIME) for h in listed],
+                "valid_to": [None] * len(listed),
+            }
         )
-        out.write(
-            "users",
-            day,
-            "users.csv",
-            _csv(["user_name", "team", "email"], [[u, t, f"{u}@example.com"] for u, t in org.users.items()]),
+        out.write("hosts", date, "hosts.csv", hosts_frame)
+        users = pl.DataFrame(
+            {
+                "user_name": list(org.users),
+                "team": list(org.users.values()),
+                "email": [f"{u}@example.com" for u in org.users],
+            }
         )
-        month = out.at(day * 86400).strftime("%Y-%m")
-        out.write(
-            "team_headcount",
-            day,
-            "team_headcount.csv",
-            _csv(
-                ["team", "month", "headcount"],
-                [[t, month, sum(1 for v in org.users.values() if v == t) + 1] for t in org.teams],
-            ),
+        out.write("users", date, "users.csv", users)
+        month = cfg.at(day * 86400).strftime("%Y-%m")
+        headcount = pl.DataFrame(
+            {
+                "team": list(org.teams),
+                "month": month,
+                "headcount": [sum(1 for v in org.users.values() if v == t) + 1 for t in org.teams],
+            }
         )
-        out.write(
-            "gpu_prices",
-            day,
-            "gpu_prices.csv",
-            _csv(
-                ["gpu_model", "list_usd_per_gpu_hour", "effective_usd_per_gpu_hour"],
-                [[s.model, f"{s.usd_per_gpu_hour * 1.6:.2f}", f"{s.usd_per_gpu_hour:.2f}"] for s in SKUS.values()],
-            ),
+        out.write("team_headcount", date, "team_headcount.csv", headcount)
+        prices = pl.DataFrame(
+            {
+                "gpu_model": [s.model for s in SKUS.values()],
+                "list_usd_per_gpu_hour": [f"{s.usd_per_gpu_hour * 1.6:.2f}" for s in SKUS.values()],
+                "effective_usd_per_gpu_hour": [f"{s.usd_per_gpu_hour:.2f}" for s in SKUS.values()],
+            }
         )
+        out.write("gpu_prices", date, "gpu_prices.csv", prices)
 
 
-def _write_maintenance(cfg, out: Landing, hosts) -> None:
+def write_maintenance(cfg: FleetConfig, out: Landing, hosts) -> None:
     """The maintenance calendar: planned windows overlapping the day (outages are not announced)."""
     windows = sorted((a, b, h.host_id) for h in hosts for a, b, kind in h.down if kind == "planned")
     for day in range(cfg.days):
-        rows = [
-            [
-                f"mw-{a // 3600:05d}-{host}",
-                host,
-                out.at(a).strftime("%Y-%m-%d %H:%M:%S"),
-                out.at(b).strftime("%Y-%m-%d %H:%M:%S"),
-                "planned",
-                "firmware and driver upgrade",
-            ]
-            for a, b, host in windows
-            if a < (day + 1) * 86400 and b > day * 86400
-        ]
-        out.write(
-            "maintenance_windows",
-            day,
-            "maintenance.csv",
-            _csv(["window_id", "host", "starts_at", "ends_at", "kind", "reason"], rows),
+        rows = [(a, b, host) for a, b, host in windows if a < (day + 1) * 86400 and b > day * 86400]
+        frame = pl.DataFrame(
+            {
+                "window_id": [f"mw-{a // 3600:05d}-{host}" for a, _, host in rows],
+                "host": [host for _, _, host in rows],
+                "starts_at": [cfg.at(a).strftime(SQL_TIME) for a, _, _ in rows],
+                "ends_at": [cfg.at(b).strftime(SQL_TIME) for _, b, _ in rows],
+                "kind": ["planned"] * len(rows),
+                "reason": ["firmware and driver upgrade"] * len(rows),
+            }
         )
+        out.write("maintenance_windows", cfg.date_of(day), "maintenance.csv", frame)
 
 
 def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> dict:
@@ -240,19 +164,17 @@ def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> dict:
             part = frame.filter((frame["ts_ms"] >= day * 86_400_000) & (frame["ts_ms"] < (day + 1) * 86_400_000))
             if part.is_empty():
                 continue
+            date = cfg.date_of(day)
             if h.cluster == "serve-c":
                 text = nvidia_smi_csv(part, cfg.start, h.sku, power_na=h.host_id.endswith("003"))
-                out.write("nvidia_smi_samples", day, f"{h.host_id}.csv", text)
+                out.write_text("nvidia_smi_samples", date, f"{h.host_id}.csv", text)
             elif h.cluster == "slurm-a" and h.sku == "A100":  # these hosts' telemetry comes from a telemetry lake
                 part = part.with_columns(ts_ms=part["ts_ms"] + int(cfg.start.timestamp() * 1000))
-                columnar_frame(part, h.host_id, h.sku).write_parquet(
-                    out.path("gpu_samples", day, f"{h.host_id}.parquet")
-                )
+                out.write("gpu_samples", date, f"{h.host_id}.parquet", columnar_frame(part, h.host_id, h.sku))
             else:
                 part = part.with_columns(ts_ms=part["ts_ms"] + int(cfg.start.timestamp() * 1000))
-                out.write(
-                    "dcgm_samples", day, f"{h.host_id}.prom", dcgm_text(part, h.host_id, h.sku, h.cluster == "k8s-b")
-                )
+                text = dcgm_text(part, h.host_id, h.sku, h.cluster == "k8s-b")
+                out.write_text("dcgm_samples", date, f"{h.host_id}.prom", text)
     samples = pl.concat(labelled)
     shared = samples.group_by("host", "gpu", "hour").agg(pl.col("holder").n_unique().alias("holders_in_hour"))
     per_holder = (
@@ -303,10 +225,10 @@ def _write_scheduler(cfg, out: Landing, jobs, org) -> None:
                         "account": job.team,
                         "user": job.user,
                         "uid": uids[job.user],
-                        "submit": out.at(submit),
-                        "start": out.at(start) if start is not None else None,
-                        "end": out.at(end) if end is not None else None,
-                        "asof": out.at(min(day1, cfg.horizon_s)),
+                        "submit": cfg.at(submit),
+                        "start": cfg.at(start) if start is not None else None,
+                        "end": cfg.at(end) if end is not None else None,
+                        "asof": cfg.at(min(day1, cfg.horizon_s)),
                         "exit_code": code,
                         "state": state,
                         "nodes": nodes,
@@ -319,17 +241,12 @@ def _write_scheduler(cfg, out: Landing, jobs, org) -> None:
                     }
                 )
             else:
-                k8s.append(json.dumps(_k8s_record(cfg, out, job, a, submit, sched_id, state, start, end, nodes)))
-        out.write("sacct_jobs", day, "sacct_slurm-a.txt", "\n".join(sacct) + "\n")
-        out.write(
-            "k8s_jobs",
-            day,
-            "k8s-b.jsonl",  # one export per cluster, named after it
-            "\n".join(k8s) + ("\n" if k8s else ""),
-        )
+                k8s.append(_k8s_record(cfg, job, a, submit, sched_id, state, start, end, nodes))
+        out.write_text("sacct_jobs", cfg.date_of(day), "sacct_slurm-a.txt", "\n".join(sacct) + "\n")
+        out.write("k8s_jobs", cfg.date_of(day), "k8s-b.jsonl", k8s)  # one export per cluster, named after it
 
 
-def _k8s_record(cfg, out, job, a, submit, name, state, start, end, nodes) -> dict:
+def _k8s_record(cfg, job, a, submit, name, state, start, end, nodes) -> dict:
     conditions = []
     if state in ("COMPLETED",):
         conditions.append({"type": "Complete", "status": "True", "lastTransitionTime": iso_ms(cfg.start, end)})
@@ -391,7 +308,7 @@ def _write_training_events(cfg, out: Landing, jobs, registered) -> None:
                 "event": event,
                 **fields,
             }
-            by_day.setdefault(int(t // 86400), []).append((t, json.dumps(rec)))
+            by_day.setdefault(int(t // 86400), []).append((t, json.dumps(rec), rec))
 
     phase_names = {
         "init": "init",
@@ -469,7 +386,8 @@ def _write_training_events(cfg, out: Landing, jobs, registered) -> None:
                 model_version=registered.get(job.job_id),
             )
     for day, items in by_day.items():
-        out.write("training_events", day, "events.jsonl", "\n".join(r for _, r in sorted(items)) + "\n")
+        records = [rec for _, _, rec in sorted(items, key=lambda item: item[:2])]  # by time, then by text
+        out.write("training_events", cfg.date_of(day), "events.jsonl", records)
 
 
 def _write_registry(cfg, out: Landing, stage_events, deployments, org) -> None:
@@ -483,34 +401,26 @@ def _write_registry(cfg, out: Landing, stage_events, deployments, org) -> None:
                 "from_stage": e.from_stage,
                 "to_stage": e.to_stage,
             }
-            by_day.setdefault(max(0, int(e.t // 86400)), []).append(json.dumps(rec))  # history backfilled on day 0
+            by_day.setdefault(max(0, int(e.t // 86400)), []).append(rec)  # history backfilled on day 0
     for day in range(cfg.days):
-        out.write("model_stage_events", day, "stage_events.jsonl", "\n".join(by_day.get(day, [])) + "\n")
+        out.write("model_stage_events", cfg.date_of(day), "stage_events.jsonl", by_day.get(day, []))
         day0, day1 = day * 86400, (day + 1) * 86400
         rows = [
-            [
-                d.deployment_id,
-                d.model,
-                d.version,
-                "serve-c",
-                d.host,
-                ";".join(map(str, d.gpus)),
-                out.at(d.start_s).strftime("%Y-%m-%d %H:%M:%S"),
-                out.at(d.end_s).strftime("%Y-%m-%d %H:%M:%S") if d.end_s is not None and d.end_s < day1 else "",
-                org.projects[org.models[d.model]],
-            ]
+            {
+                "deployment_id": d.deployment_id,
+                "model_name": d.model,
+                "model_version": d.version,
+                "cluster": "serve-c",
+                "host": d.host,
+                "gpu_indices": ";".join(map(str, d.gpus)),
+                "started_at": cfg.at(d.start_s).strftime(SQL_TIME),
+                "ended_at": cfg.at(d.end_s).strftime(SQL_TIME) if d.end_s is not None and d.end_s < day1 else None,
+                "team": org.projects[org.models[d.model]],
+            }
             for d in deployments
             if d.start_s < day1 and (d.end_s is None or d.end_s >= day0)
         ]
-        out.write(
-            "serving_deployments",
-            day,
-            "deployments.csv",
-            _csv(
-                DEPLOYMENT_COLUMNS,
-                rows,
-            ),
-        )
+        out.write("serving_deployments", cfg.date_of(day), "deployments.csv", rows)
 
 
 def _write_traffic(cfg, out: Landing, deployments, rng) -> None:
@@ -525,37 +435,33 @@ def _write_traffic(cfg, out: Landing, deployments, rng) -> None:
         if d.per_request_logs:
             for day in np.unique(day_idx):
                 sel = day_idx == day
-                ts = [out.at(x).strftime("%Y-%m-%d %H:%M:%S.%f") + "0" for x in t[sel]]  # 100 ns, as Azure's trace
-                rows = list(zip(ts, [d.model] * sel.sum(), ctx[sel], gen[sel], latency[sel]))
-                out.write(
-                    "inference_requests",
-                    int(day),
-                    f"{d.deployment_id}.csv",
-                    _csv(["TIMESTAMP", "Model", "ContextTokens", "GeneratedTokens", "LatencyMs"], rows),
+                requests = pl.DataFrame(
+                    {
+                        # 100 ns, as Azure's trace
+                        "TIMESTAMP": [cfg.at(x).strftime("%Y-%m-%d %H:%M:%S.%f") + "0" for x in t[sel]],
+                        "Model": d.model,
+                        "ContextTokens": ctx[sel],
+                        "GeneratedTokens": gen[sel],
+                        "LatencyMs": latency[sel],
+                    }
                 )
+                out.write("inference_requests", cfg.date_of(int(day)), f"{d.deployment_id}.csv", requests)
         else:
             hour = (t // 3600).astype(int)
             for h in np.unique(hour):
                 sel = hour == h
                 hourly.setdefault(int(h // 24), []).append(
-                    [
-                        out.at(h * 3600).strftime("%Y-%m-%dT%H:00:00Z"),
-                        d.model,
-                        d.version,
-                        int(sel.sum()),
-                        int(ctx[sel].sum()),
-                        int(gen[sel].sum()),
-                        float(np.percentile(latency[sel], 50)),
-                        float(np.percentile(latency[sel], 99)),
-                    ]
+                    {
+                        "hour_start": cfg.at(h * 3600).strftime("%Y-%m-%dT%H:00:00Z"),
+                        "model_name": d.model,
+                        "model_version": d.version,
+                        "requests": int(sel.sum()),
+                        "input_tokens": int(ctx[sel].sum()),
+                        "output_tokens": int(gen[sel].sum()),
+                        "latency_p50_ms": float(np.percentile(latency[sel], 50)),
+                        "latency_p99_ms": float(np.percentile(latency[sel], 99)),
+                    }
                 )
     for day in range(cfg.days):
-        out.write(
-            "inference_hourly",
-            day,
-            "hourly.csv",
-            _csv(
-                HOURLY_COLUMNS,
-                sorted(hourly.get(day, [])),
-            ),
-        )
+        rows = sorted(hourly.get(day, []), key=lambda r: tuple(r.values()))
+        out.write("inference_hourly", cfg.date_of(day), "hourly.csv", rows)

@@ -1,0 +1,73 @@
+"""`python -m generators.demo [--dataset NAME] [SIMULATOR ARGS]`: land a freshly simulated fleet (or a public
+trace), then materialize every asset through the pipeline's own Dagster jobs, publish, and print the summary.
+
+    python -m generators.demo                          # the default simulated fleet (make demo)
+    python -m generators.demo --days 7 --seed 3        # simulator knobs (make demo SIM_ARGS="--days 7 --seed 3")
+    python -m generators.demo --dataset philly-2017    # a public trace (make demo DATASET=philly-2017)"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from generators.sim.__main__ import main as simulate
+from generators.traces import DATASETS, land
+from pipelines.cli import materialize_all, summary
+from pipelines.lib import settings
+
+
+def _path(var: str, default: Path) -> Path:
+    return Path(os.getenv(var) or default).resolve()
+
+
+def traces_dir() -> Path:
+    """The public traces (see docs/datasets.md): a sibling of the repository unless TRACES_DIR says otherwise."""
+    return _path("TRACES_DIR", settings.ROOT.parent / "shared" / "traces")
+
+
+def dataset_root(name: str) -> Path:
+    """Where a public-trace dataset's landing area and working warehouse live, apart from the simulator's."""
+    return _path("DATASETS_DIR", settings.ROOT / "data" / "datasets") / name
+
+
+def land_dataset(name: str, epoch: str | None = None) -> None:
+    """A fresh landing area and working warehouse for a public trace (apart from the simulator's), then its
+    account: every trace row written or rejected. The published warehouse is the usual one."""
+    root = dataset_root(name)
+    os.environ["LANDING_DIR"] = str(root / "landing")
+    os.environ["WAREHOUSE_WORK_PATH"] = str(root / "build" / "warehouse.duckdb")
+    shutil.rmtree(root / "build", ignore_errors=True)  # a dataset is rebuilt whole: no rows of an earlier build
+    options = {"epoch": datetime.fromisoformat(epoch).replace(tzinfo=UTC)} if epoch else {}
+    account = land(name, traces_dir(), settings.landing_dir(), **options)
+    for trace_file, a in account.items():
+        rejected = ", ".join(f"{n:,} {reason}" for reason, n in a["rejected"].items()) or "none"
+        print(f"{trace_file}: {a['read']:,} rows read, {a['written']:,} written, rejected: {rejected}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        "python -m generators.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    p.add_argument("--dataset", choices=sorted(DATASETS), help="build from this public trace, not the simulator")
+    p.add_argument("--epoch", help="anchor of a trace's relative times (alibaba-gpu-2023), e.g. 2023-01-01")
+    # every other argument is the simulator's (python -m generators.sim --help lists them)
+    args, sim_args = p.parse_known_args(argv)
+    if args.dataset and sim_args:
+        p.error(f"simulator arguments ({' '.join(sim_args)}) do not apply to --dataset")
+    if args.dataset:
+        land_dataset(args.dataset, args.epoch)
+    else:
+        simulate(["--out", str(settings.landing_dir()), *sim_args])
+    materialize_all()
+    print(summary())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
