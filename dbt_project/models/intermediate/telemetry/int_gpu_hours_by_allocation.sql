@@ -7,7 +7,7 @@
 {{ daily_microbatch(event_time='hour_at') }}
 
 with classified as (
-    select * from {{ ref('int_gpu_samples_classified').render() }}
+    select * from {{ ref('int_gpu_hours_by_allocation_and_state').render() }}
     where {{ in_batch('hour_at') }}
 ),
 

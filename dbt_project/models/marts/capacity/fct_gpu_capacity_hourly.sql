@@ -1,6 +1,6 @@
 -- GPU x UTC hour: every second the GPU existed in exactly one capacity state.
--- Observed seconds carry the state of their sample (int_gpu_samples_classified); seconds without telemetry are
--- down_planned inside an announced maintenance window and down_unplanned outside one.
+-- Observed seconds carry the state of their sample (int_gpu_hours_by_allocation_and_state); seconds without
+-- telemetry are down_planned inside an announced maintenance window and down_unplanned outside one.
 -- On data that does not cover the fleet (a public trace: see int_coverage), what cannot be told is not guessed:
 -- without full telemetry, unobserved time outside maintenance is `unmeasured` (not down_unplanned); without
 -- every job, observed time held by no known job is `unmeasured` (not idle). Those states are then NULL.
