@@ -455,7 +455,9 @@ def test_a_backfill_of_older_days_rebuilds_those_days_and_the_marts_a_scratch_bu
     first = landed_partitions(Path(os.environ["LANDING_DIR"]))[0]
     with duckdb.connect(os.environ["WAREHOUSE_WORK_PATH"]) as con:  # the day is lost from the incremental models
         con.execute("delete from marts.fct_gpu_hourly where hour_at::date = ?", [first])
-        con.execute("delete from intermediate.int_gpu_samples_classified where sample_day_at::date = ?", [first])
+        con.execute(
+            "delete from intermediate.int_gpu_hours_by_allocation_and_state where sample_day_at::date = ?", [first]
+        )
     span = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": first}
     result = defs().resolve_job_def("refresh_warehouse_job").execute_in_process(instance=instance, tags=span)
     assert result.success

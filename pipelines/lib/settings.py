@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt_project"
-FIRST_PARTITION = "2016-01-01"  # early enough for the public traces (Philly 2017) as well as the simulator
+# the first day of Dagster's daily partitions: the day the dbt microbatch models begin, written once, in dbt
+FIRST_PARTITION: str = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text())["vars"]["first_partition_day"]
 
 
 def _path(var: str, default: str) -> Path:

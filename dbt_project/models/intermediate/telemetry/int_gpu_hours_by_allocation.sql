@@ -4,13 +4,10 @@
 -- holders of a GPU-hour sum to its allocated seconds; a job label seen inside maintenance holds nothing.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at). The classified time is read unfiltered by dbt
 -- (.render()) and selected by hour: hour 00 has rows from the previous day's last samples too.
-{{ config(
-    materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false, full_refresh=false
-) }}
+{{ daily_microbatch(event_time='hour_at') }}
 
 with classified as (
-    select * from {{ ref('int_gpu_samples_classified').render() }}
+    select * from {{ ref('int_gpu_hours_by_allocation_and_state').render() }}
     where {{ in_batch('hour_at') }}
 ),
 

@@ -1,16 +1,13 @@
 -- GPU x hour from telemetry: covered seconds, the seconds any holder held the GPU and how many holders it had,
 -- its primary holder (the one holding it longest: a label for browsing, never a basis for attributing hours or
 -- readings, which int_gpu_hours_by_allocation does per holder), time-weighted readings over every covered second,
--- energy, and the covered microseconds in each capacity state (see int_gpu_samples_classified).
+-- energy, and the covered microseconds in each capacity state (see int_gpu_hours_by_allocation_and_state).
 -- Built one UTC day of hours per query (dbt microbatch on hour_at). The classified time is read unfiltered by dbt
 -- (.render()) and selected by hour: hour 00 has rows from the previous day's last samples too.
-{{ config(
-    materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false, full_refresh=false
-) }}
+{{ daily_microbatch(event_time='hour_at') }}
 
 with classified as (
-    select * from {{ ref('int_gpu_samples_classified').render() }}
+    select * from {{ ref('int_gpu_hours_by_allocation_and_state').render() }}
     where {{ in_batch('hour_at') }}
 ),
 

@@ -1,6 +1,6 @@
 -- every GPU sample in one canonical shape, whichever collector produced it. A view: copying a fleet's samples
 -- once more would cost more than the union. The same instant from two collectors is resolved where the samples
--- are turned into time (int_gpu_samples_classified): the richer collector's sample covers it.
+-- are turned into time (int_gpu_hours_by_allocation_and_state): the richer collector's sample covers it.
 {{ config(materialized='view') }}
 with dcgm as (
     select * from {{ ref('stg_gpu_telemetry__dcgm_samples') }}

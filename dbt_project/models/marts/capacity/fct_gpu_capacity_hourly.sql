@@ -1,15 +1,12 @@
 -- GPU x UTC hour: every second the GPU existed in exactly one capacity state.
--- Observed seconds carry the state of their sample (int_gpu_samples_classified); seconds without telemetry are
--- down_planned inside an announced maintenance window and down_unplanned outside one.
+-- Observed seconds carry the state of their sample (int_gpu_hours_by_allocation_and_state); seconds without
+-- telemetry are down_planned inside an announced maintenance window and down_unplanned outside one.
 -- On data that does not cover the fleet (a public trace: see int_coverage), what cannot be told is not guessed:
 -- without full telemetry, unobserved time outside maintenance is `unmeasured` (not down_unplanned); without
 -- every job, observed time held by no known job is `unmeasured` (not idle). Those states are then NULL.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at); dbt gives each batch only that day of
 -- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
-{{ config(
-    materialized='incremental', incremental_strategy='microbatch', event_time='hour_at', batch_size='day',
-    begin='2016-01-01', concurrent_batches=false, full_refresh=false
-) }}
+{{ daily_microbatch(event_time='hour_at') }}
 
 with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}
