@@ -76,6 +76,17 @@ def day_of_files(parse: Callable[[Path], Parsed], paths: list[Path]) -> Parsed:
     )
 
 
+def batch_as_parsed(frame: pl.DataFrame, columns: list[str]) -> Parsed:
+    """A batch's rows read back as frames: the loaded rows' `columns`, and the rejects (a file at a look, tests)."""
+    rejected = frame.filter(pl.col("reject_reason").is_not_null())
+    return Parsed(
+        frame.filter(pl.col("reject_reason").is_null()).select(columns),
+        rejected.select("source_line", reason="reject_reason", message="reject_message", raw_text="reject_text").cast(
+            REJECT_SCHEMA
+        ),
+    )
+
+
 def frames_batch(parsed: Parsed, files: list[LandedFile]) -> Batch:
     """A day parsed into frames (rows and rejects tagged with their FILE), as the writer takes a batch."""
     source_file = pl.col(FILE).replace_strict(dict(enumerate(f.name for f in files)), return_dtype=pl.String)

@@ -22,7 +22,7 @@ import polars as pl
 from ..landing import LandedFile
 from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS
 from ..specs import Batch
-from .base import REJECT_SCHEMA, Parsed, duckdb_columns, sql_literal
+from .base import Parsed, batch_as_parsed, duckdb_columns, sql_literal
 from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, text_batch, text_files
 
 SCHEMA = {
@@ -219,9 +219,5 @@ def parse_dcgm(path: Path, scraped_at: datetime | None = None, default_host: str
         landed = LandedFile(path, path.name, path.stat().st_size, "")
         sql = batch_sql(text_files([landed], Path(scratch), check_utf8=True), context=[(scraped_at, default_host)])
         frame = con.sql(f"{sql} order by source_line").pl()
-    good = frame.filter(pl.col("reject_reason").is_null())
-    bad = frame.filter(pl.col("reject_reason").is_not_null())
-    rejects = bad.select("source_line", reason="reject_reason", message="reject_message", raw_text="reject_text").cast(
-        REJECT_SCHEMA
-    )
-    return Parsed(good.select(list(SCHEMA)).cast(SCHEMA), rejects)
+    parsed = batch_as_parsed(frame, list(SCHEMA))
+    return Parsed(parsed.rows.cast(SCHEMA), parsed.rejects)

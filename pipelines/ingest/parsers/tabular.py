@@ -20,7 +20,7 @@ import polars as pl
 from ..landing import LandedFile
 from ..rules import Rule
 from ..specs import Batch
-from .base import REJECT_SCHEMA, Parsed, duckdb_columns, sql_literal
+from .base import Parsed, batch_as_parsed, duckdb_columns, sql_literal
 from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, text_batch, text_files
 
 STR, INT, FLOAT, TS = pl.String, pl.Int64, pl.Float64, "ts"
@@ -96,13 +96,7 @@ class Tabular:
         with tempfile.TemporaryDirectory() as scratch, duckdb.connect() as con:
             landed = LandedFile(path, path.name, path.stat().st_size, "")
             frame = con.sql(f"{self.sql(text_files([landed], Path(scratch), True))} order by source_line").pl()
-        good = frame.filter(pl.col("reject_reason").is_null())
-        bad = frame.filter(pl.col("reject_reason").is_not_null())
-        rejects = bad.select(
-            "source_line", reason="reject_reason", message="reject_message", raw_text="reject_text"
-        ).cast(REJECT_SCHEMA)
-        columns = [c for c in self.raw_columns]
-        return Parsed(good.select(columns), rejects)
+        return batch_as_parsed(frame, list(self.raw_columns))
 
 
 @dataclass(frozen=True)
