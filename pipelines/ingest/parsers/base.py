@@ -1,4 +1,5 @@
-"""What every parser returns, and the line reading they share.
+"""What the parsers share: the frames a polars parser returns (`Parsed`) and their way into a writer's Batch,
+the line reading of those parsers, and small SQL helpers for the loaders DuckDB runs.
 
 A parser never drops a line silently: each data line of a file ends up either in `rows` (with its
 `source_line`) or in `rejects` with a reason code and a message, so lines_read = loaded + quarantined.
@@ -41,10 +42,6 @@ def rejects(frame: pl.DataFrame, reason: str, message: str | pl.Expr) -> pl.Data
         pl.col("text").alias("raw_text"),
         *tagged,
     ).cast(REJECT_SCHEMA)
-
-
-def no_rejects() -> pl.DataFrame:
-    return pl.DataFrame(schema=REJECT_SCHEMA)
 
 
 DUCKDB_TYPES = {
