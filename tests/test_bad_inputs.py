@@ -221,6 +221,19 @@ CASES = [
         3,
     ),
     Case(
+        "nodelist_of_millions",  # 90 bytes asking for 100 million host names: refused before any is made
+        "sacct_jobs",
+        "s.txt",
+        (
+            SACCT_HEADER
+            + "9|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00|2025-03-03T02:00:00|COMPLETED|gres/gpu=8|"
+            + "n[00000000-99999999]\n"
+            + "10|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00|2025-03-03T02:00:00|COMPLETED|gres/gpu=8|n[1-2]\n"
+        ).encode(),
+        1,
+        {"nodelist_too_large": 1},
+    ),
+    Case(
         "real_readme_examples",
         "dcgm_samples",
         "readme_20250303T000000Z.prom",

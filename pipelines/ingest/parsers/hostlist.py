@@ -6,10 +6,18 @@ import re
 from itertools import groupby
 
 _TOKEN = re.compile(r"([^,\[]+)(?:\[([^\]]+)\])?([^,\[]*)")
+# the most hosts one expression may name: above the largest GPU clusters' node counts (~10,000 nodes), so a
+# 90-byte line cannot ask for millions of names
+MAX_HOSTS = 65_536
 
 
-def expand_hostlist(expr: str) -> list[str]:
-    """`cpn-f13-03-[01-02],k10n26s01` -> ['cpn-f13-03-01', 'cpn-f13-03-02', 'k10n26s01']."""
+class HostlistTooLarge(ValueError):
+    pass
+
+
+def expand_hostlist(expr: str, limit: int = MAX_HOSTS) -> list[str]:
+    """`cpn-f13-03-[01-02],k10n26s01` -> ['cpn-f13-03-01', 'cpn-f13-03-02', 'k10n26s01']. An expression naming
+    more than `limit` hosts raises HostlistTooLarge before any is expanded."""
     if not expr or expr.strip() in ("None assigned", "(null)"):
         return []
     hosts: list[str] = []
@@ -25,7 +33,10 @@ def expand_hostlist(expr: str) -> list[str]:
             for part in ranges.split(","):
                 lo, _, hi = part.partition("-")
                 width = len(lo)
-                for n in range(int(lo), int(hi or lo) + 1):
+                span = range(int(lo), int(hi or lo) + 1)
+                if len(hosts) + len(span) > limit:
+                    raise HostlistTooLarge(f"hostlist expression names more than {limit:,} hosts")
+                for n in span:
                     hosts.append(f"{prefix}{n:0{width}d}{suffix}")
         pos = m.end()
         if pos < len(expr) and expr[pos] == ",":

@@ -15,7 +15,7 @@ import polars as pl
 from ..landing import LandedFile
 from ..specs import Batch
 from .base import Parsed, day_of_files, duckdb_columns, frames_batch, read_lines, rejects, split_bad_encoding
-from .hostlist import expand_hostlist
+from .hostlist import MAX_HOSTS, HostlistTooLarge, expand_hostlist
 
 XDMOD_ORDER = [
     "JobID",
@@ -98,16 +98,20 @@ def parse_sacct(path: Path) -> Parsed:
     )
     reversed_times = frame.filter(ends_first)
     frame = frame.filter(~ends_first)
-    nodes, bad_nodes = [], []
+    nodes, bad_nodes, huge_nodes = [], [], []
     for line, expr in zip(frame["source_line"], frame["node_list"]):
         try:
             nodes.append(expand_hostlist(expr or ""))
+        except HostlistTooLarge:
+            nodes.append(None)
+            huge_nodes.append(line)
         except ValueError:
             nodes.append(None)
             bad_nodes.append(line)
     frame = frame.with_columns(node_names=pl.Series(nodes, dtype=pl.List(pl.String)))
     bad_list = frame.filter(pl.col("source_line").is_in(bad_nodes))
-    frame = frame.filter(~pl.col("source_line").is_in(bad_nodes))
+    huge_list = frame.filter(pl.col("source_line").is_in(huge_nodes))
+    frame = frame.filter(~pl.col("source_line").is_in(bad_nodes + huge_nodes))
     out = [
         bad_enc,
         rejects(wrong, "field_count", f"expected {len(header)} |-separated fields"),
@@ -115,6 +119,7 @@ def parse_sacct(path: Path) -> Parsed:
         rejects(bad_times, "bad_timestamp", "Submit/Start/End is not YYYY-MM-DDTHH:MM:SS, Unknown or None"),
         rejects(reversed_times, "end_before_start", pl.format("End {} is before Start {}", "end", "start")),
         rejects(bad_list, "bad_nodelist", pl.format("cannot expand NodeList {}", "node_list")),
+        rejects(huge_list, "nodelist_too_large", f"NodeList names more than {MAX_HOSTS:,} hosts"),
     ]
     return Parsed(frame.select(list(SCHEMA)).cast(SCHEMA), pl.concat(out))
 
