@@ -234,6 +234,21 @@ CASES = [
         {"nodelist_too_large": 1},
     ),
     Case(
+        "byte_order_mark_csv",  # Excel and PowerShell write one before the header
+        "hosts",
+        "hosts.csv",
+        b"\xef\xbb\xbf" + (HOSTS_HEADER + "h1,c,r,NVIDIA L4,8,inference,none,0.80,2025-03-01 00:00:00,\n").encode(),
+        1,
+    ),
+    Case(
+        "byte_order_mark_nvidia_smi",
+        "nvidia_smi_samples",
+        "h2.csv",
+        b"\xef\xbb\xbf" + (SMI_HEADER + smi()).encode(),
+        1,
+    ),
+    Case("byte_order_mark_dcgm", "dcgm_samples", "h1.prom", b"\xef\xbb\xbf" + (HELP_UTIL + util(50)).encode(), 1),
+    Case(
         "real_readme_examples",
         "dcgm_samples",
         "readme_20250303T000000Z.prom",

@@ -108,7 +108,7 @@ def _lines(path: Path) -> list[str]:
     raw = path.read_bytes()
     if path.suffix == ".gz":
         raw = gzip.decompress(raw)
-    lines = raw.decode("utf-8", errors="replace").split("\n")
+    lines = raw.decode("utf-8", errors="replace").removeprefix("\ufeff").split("\n")  # a byte order mark is no text
     if lines and lines[-1] == "":
         lines.pop()
     return lines

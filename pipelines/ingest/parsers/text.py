@@ -53,7 +53,7 @@ def text_files(files: list[LandedFile], scratch: Path, check_utf8: bool) -> list
 
 def lines_sql(files: list[TextFile], threads: int = 1) -> str:
     """(file_id, source_line, text) for every line of `files` (file_id: the position in `files`; 1-based lines, a
-    trailing carriage return cut; the empty text after a final newline included)."""
+    byte order mark and a trailing carriage return cut; the empty text after a final newline included)."""
     # one scan per thread: a scan of many small files is not split across threads, a union of scans is. Lines
     # carry their file's number, not its name, to be joined on (found by position: a join would copy the texts)
     names = [sql_literal(str(f.readable)) for f in files]
@@ -64,9 +64,14 @@ def lines_sql(files: list[TextFile], threads: int = 1) -> str:
         f"select {number} as file_id, string_split(content, chr(10)) as lines from read_text([{', '.join(group)}]))"
         for group in groups
     )
+    # a UTF-8 byte order mark (Excel, PowerShell exports) is not part of the first line's text
     return f"""select file_id, source_line,
-            case when ends_with(line, chr(13)) then substring(line, 1, length(line) - 1) else line end as text
-        from ({scans})"""
+            case when ends_with(text, chr(13)) then substring(text, 1, length(text) - 1) else text end as text
+        from (
+            select file_id, source_line,
+                case when source_line = 1 and starts_with(line, chr(65279)) then line[2:] else line end as text
+            from ({scans})
+        )"""
 
 
 def inputs_sql(files: list[TextFile], *extra: list[str]) -> str:
