@@ -287,3 +287,27 @@ def test_a_very_large_file_streams_through_and_reconciles(tmp_path):
     lines = [HELP_UTIL] + [util(i % 101, str(1740960000000 + i * 400)) for i in range(200_000)]
     case = Case("very_large_file", "dcgm_samples", "h1.prom", "".join(lines).encode(), 200_000)
     test_bad_input_is_loaded_or_quarantined_and_reconciled(tmp_path, case)
+
+
+@pytest.mark.parametrize("table, pattern", [("dcgm_samples", "h[1].prom"), ("hosts", "hosts-?.csv")])
+def test_file_names_that_look_like_glob_patterns_are_read_as_files(tmp_path, table, pattern):
+    """DuckDB's readers take a name with `[`, `]`, `?` or `*` as a pattern: each file must still be read once."""
+    landing = tmp_path / "landing"
+    folder = landing / table / f"dt={DAY}"
+    folder.mkdir(parents=True)
+    if table == "dcgm_samples":
+        (folder / "h1.prom").write_text(util(50))
+        (folder / pattern).write_text(util(60) + util(70, labels=LABELS.replace('gpu="0"', 'gpu="1"')))
+    else:
+        host = "{},c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
+        (folder / "hosts-a.csv").write_text(HOSTS_HEADER + host.format("h1"))
+        (folder / pattern).write_text(HOSTS_HEADER + host.format("h2") * 2)
+    files = landed(sorted(folder.iterdir()), landing)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        summary = replace_day(con, BY_TABLE[table], DAY, files)
+        audit = con.execute("select source_file, rows_read from raw.load_audit order by 1").fetchall()
+    assert summary["rows_read"] == summary["rows_loaded"] == 3
+    assert {name.rsplit("/", 1)[1]: n for name, n in audit} == {
+        pattern: 2,
+        "h1.prom" if table == "dcgm_samples" else "hosts-a.csv": 1,
+    }

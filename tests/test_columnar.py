@@ -100,3 +100,16 @@ def test_a_day_without_files_still_has_its_table(tmp_path, con):
     summary = replace_day(con, COLUMNAR, DAY, landed([], tmp_path))
     assert summary["rows_read"] == 0
     assert con.execute("select count(*) from raw.gpu_samples").fetchall() == [(0,)]
+
+
+def test_file_names_that_look_like_glob_patterns_are_read_as_files(tmp_path, con):
+    """`h[1].parquet` as a pattern matches `h1.parquet`: read as a pattern, one file would count twice, itself never."""
+    plain = land(tmp_path, [sample(gpu=0)], name="h1.parquet")
+    bracketed = land(tmp_path, [sample(gpu=1), sample(gpu=2)], name="h[1].parquet")
+    summary = replace_day(con, COLUMNAR, DAY, landed([plain, bracketed], tmp_path))
+    assert summary == {"files": 2, "rows_read": 3, "rows_loaded": 3, "rows_quarantined": 0}
+    by_file = con.execute("select source_file, list(gpu order by gpu) from raw.gpu_samples group by 1 order by 1")
+    assert by_file.fetchall() == [
+        ("gpu_samples/dt=2025-03-03/h1.parquet", [0]),
+        ("gpu_samples/dt=2025-03-03/h[1].parquet", [1, 2]),
+    ]

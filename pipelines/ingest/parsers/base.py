@@ -55,6 +55,19 @@ DUCKDB_TYPES = {
 }
 
 
+GLOB_CHARACTERS = set("*?[]{}")
+
+
+def glob_safe(path: Path, scratch: Path) -> Path:
+    """A path DuckDB's readers take as a file, not a pattern: a name holding `*`, `?`, `[`, `]` or braces is read
+    through a link in `scratch` (a pattern would read one file twice and another not at all)."""
+    if not GLOB_CHARACTERS & set(str(path)):
+        return path
+    link = scratch / f"link-{len(list(scratch.iterdir()))}{''.join(path.suffixes[-2:])}"
+    link.symlink_to(path.resolve())
+    return link
+
+
 def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

@@ -17,7 +17,7 @@ import duckdb
 from ..landing import LandedFile
 from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS
 from ..specs import Batch
-from .base import sql_literal
+from .base import glob_safe, sql_literal
 
 # raw column <- candidate file columns, first present wins (labels were renamed across exporter versions)
 LABELS = {
@@ -89,7 +89,7 @@ class ColumnarParquet:
     raw_columns = {"source_line": "bigint"} | {c: TYPES.get(c, "varchar") for c in [*LABELS, *METRICS]}
 
     def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
-        paths = [str(f.path) for f in files]
+        paths = [str(glob_safe(f.path, scratch)) for f in files]
         scan = (
             f"read_parquet([{', '.join(map(sql_literal, paths))}], union_by_name = true, file_row_number = true, "
             "filename = true)"
@@ -110,6 +110,6 @@ class ColumnarParquet:
 
         def rows_read() -> dict[str, int]:
             counts = dict(con.execute("select file_name, num_rows from parquet_file_metadata(?)", [paths]).fetchall())
-            return {f.name: counts.get(str(f.path), 0) for f in files}
+            return {f.name: counts.get(p, 0) for f, p in zip(files, paths, strict=True)}
 
         return Batch(sql, rows_read=rows_read)

@@ -14,7 +14,7 @@ import duckdb
 
 from ..landing import LandedFile
 from ..specs import Batch
-from .base import sql_literal
+from .base import glob_safe, sql_literal
 
 INVALID_UTF8 = ("invalid_utf8", "'line holds bytes that are not UTF-8'")
 
@@ -31,14 +31,14 @@ def readable(path: Path, scratch: Path, check_utf8: bool = True) -> tuple[Path, 
     Without `check_utf8` a plain file is passed as it is: DuckDB refuses one that is not UTF-8, and the caller
     retries with the check."""
     if path.suffix != ".gz" and not check_utf8:
-        return path, False
+        return glob_safe(path, scratch), False
     raw = path.read_bytes()
     if path.suffix == ".gz":
         raw = gzip.decompress(raw)
     try:
         raw.decode("utf-8")
         if path.suffix != ".gz":
-            return path, False
+            return glob_safe(path, scratch), False
         sanitized = False
     except UnicodeDecodeError:
         sanitized = True
