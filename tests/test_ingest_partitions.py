@@ -153,3 +153,23 @@ def test_a_day_whose_lines_do_not_reconcile_is_not_replaced(tmp_path, con):
     assert con.execute("select count(*) from information_schema.tables where table_name = 'lossy'").fetchall() == [
         (0,)
     ]  # rolled back whole: not even the table was created
+
+
+def test_the_same_bytes_delivered_twice_in_a_day_are_read_once(tmp_path, con):
+    """A re-sent export under a second name must not double the day's jobs; the file later in name order is the
+    copy, audited as such."""
+    landing = tmp_path / "landing"
+    text = (FIXTURES / "slurm" / "xdmod_unit_accounting-logs.log").read_text()
+    land(landing, "2015-07-01", "jobs.log", text)
+    land(landing, "2015-07-01", "jobs_resent.log", text)
+    summary = load(con, landing, "2015-07-01")
+    once = text.count("\n")
+    assert summary["rows_read"] == summary["rows_loaded"] + summary["rows_quarantined"] <= once
+    audit = con.execute("select source_file, rows_read, status from raw.load_audit order by source_file").fetchall()
+    assert [(name.rsplit("/", 1)[1], status) for name, _, status in audit] == [
+        ("jobs.log", "loaded"),
+        ("jobs_resent.log", "duplicate"),
+    ]
+    assert audit[1][1] == 0 and con.execute("select count(distinct source_file) from raw.sacct_jobs").fetchall() == [
+        (1,)
+    ]

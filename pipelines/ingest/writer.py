@@ -34,9 +34,14 @@ def replace_day(
     ordered = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
     # rows carry their file and line: their order in the table means nothing, and keeping it costs parallelism
     con.execute("set preserve_insertion_order = false")
+    # the same bytes delivered twice under two names (`dep-001 (1).csv`) are read once; the copy is audited
+    first = {}
+    for f in files:
+        first.setdefault(f.sha256, f)
+    unique = list(first.values())
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            batch = source.loader(con, day, files, Path(scratch)) if files else None
+            batch = source.loader(con, day, unique, Path(scratch)) if unique else None
             try:
                 return _replace(con, source, day, files, batch)
             except duckdb.Error as error:  # the day was rolled back
@@ -109,7 +114,11 @@ def _write_batch(con, source: RawSource, day: date, files: list[LandedFile], bat
         con.unregister(name)
     now = datetime.now(UTC)
     audit = []
+    originals = {}
     for f in files:
+        if originals.setdefault(f.sha256, f.name) != f.name:
+            audit.append((table, day, f.name, f.size, f.sha256, 0, 0, 0, now, "duplicate"))
+            continue
         n, bad = read.get(f.name, 0), rejected.get(f.name, 0)
         status = "loaded" if not bad else ("rejected" if bad == n else "partial")
         audit.append((table, day, f.name, f.size, f.sha256, n, n - bad, bad, now, status))

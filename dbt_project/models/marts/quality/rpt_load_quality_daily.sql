@@ -16,7 +16,9 @@ files as (
         sum(rows_read) as rows_read,
         sum(rows_loaded) as rows_loaded,
         sum(rows_quarantined) as rows_quarantined,
-        count(*) filter (where status <> 'loaded') as files_with_rejects,
+        count(*) filter (where status in ('partial', 'rejected')) as files_with_rejects,
+        -- a file whose bytes another file of the day already delivered: read once, counted once
+        count(*) filter (where status = 'duplicate') as duplicate_files,
         max(loaded_at) as last_loaded_at
     from audit
     group by all
