@@ -4,6 +4,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 from conftest import FIXTURES
 
 from pipelines.ingest.landing import landed
@@ -165,3 +166,27 @@ def test_a_label_value_may_hold_braces_and_the_tail_its_usual_variants(tmp_path)
     ]
     assert parsed.rows["scraped_at"].to_list()[1] == AT  # no timestamp of its own: the file's scrape time
     assert parsed.rejects.select("source_line", "reason").rows() == [(4, "unparseable_line")]
+
+
+@pytest.mark.parametrize(
+    "name, host",
+    [
+        ("gpu_node_01.prom", "gpu_node_01"),
+        ("gpu_node_01_20250303T120000Z.prom", "gpu_node_01"),
+        ("10.0.0.5.prom.gz", "10.0.0.5"),
+        ("node-3.txt", "node-3"),
+    ],
+)
+def test_the_host_is_the_whole_file_name_before_its_scrape_time_and_extension(name, host):
+    assert file_context(Path(name))[1] == host
+
+
+def test_an_openmetrics_exemplar_is_not_the_samples_value(tmp_path):
+    f = tmp_path / "h.prom"
+    f.write_text(
+        'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-a",Hostname="h"} 97 # {trace_id="x"} 3.0 1741000000\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-b",Hostname="h"} 95 1740960000000 # {trace_id="y"} 2.0\n'
+    )
+    rows = parse_dcgm(f, scraped_at=datetime(2025, 3, 3, 12, tzinfo=UTC)).rows
+    assert rows.select("gpu", "value").rows() == [(0, 97.0), (1, 95.0)]
+    assert rows["scraped_at"].to_list() == [datetime(2025, 3, 3, 12, tzinfo=UTC), datetime(2025, 3, 3, tzinfo=UTC)]

@@ -1,4 +1,5 @@
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 from conftest import FIXTURES
@@ -93,3 +94,13 @@ def test_a_day_parsed_at_once_matches_each_log_parsed_alone(tmp_path, monkeypatc
         day = nvidia_smi.parse_nvidia_smi_day(logs, hosts)
         assert day.rows.sort("file", "source_line").equals(expected_rows.sort("file", "source_line"))
         assert day.rejects.sort("file", "source_line").equals(expected_rejects.sort("file", "source_line"))
+
+
+def test_a_log_named_by_ip_or_with_underscores_keeps_its_whole_host_name():
+    from pipelines.ingest.parsers.nvidia_smi import host_of
+
+    assert [host_of(Path(n)) for n in ("10.0.0.5.csv", "gpu_node_01.csv", "a.b.csv.gz")] == [
+        "10.0.0.5",
+        "gpu_node_01",
+        "a.b",
+    ]

@@ -54,13 +54,18 @@ LABELS = {
 }
 # a single-scrape file without per-sample timestamps names its scrape time: <host>_20250303T120000Z.prom
 SCRAPE_TIME_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
+SCRAPE_FILE_SUFFIX = re.compile(r"(_\d{8}T\d{6}Z)?\.(prom|txt)(\.gz)?$")
+# OpenMetrics: a sample may end with an exemplar, ` # {trace_id="..."} <value> [<timestamp>]`, which is not the
+# sample's value
+EXEMPLAR = " # {"
 
 
 def file_context(path: Path) -> tuple[datetime | None, str]:
-    """The scrape time and host a file's name gives: <host>[_<YYYYMMDDTHHMMSSZ>].prom."""
+    """The scrape time and host a file's name gives: <host>[_<YYYYMMDDTHHMMSSZ>].prom[.gz] (or .txt); the host is
+    the whole name before them (`gpu_node_01`, `10.0.0.5`)."""
     m = SCRAPE_TIME_IN_NAME.search(path.name)
     at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if m else None
-    return at, path.name.split("_")[0].split(".")[0]
+    return at, SCRAPE_FILE_SUFFIX.sub("", path.name)
 
 
 def _label(name: str) -> str:
@@ -131,9 +136,15 @@ def batch_sql(files: list[TextFile], threads: int = 1, context: list[tuple] | No
         where h.metric <> '' group by all
     ),
     samples as (
-        -- the labels end at the last '}}' (a label value may hold one, the value and timestamp cannot)
-        select *, string_split(text, '}}') as pieces
-        from numbered
+        -- the labels end at the last '}}' (a label value may hold one, the value and timestamp cannot) of the
+        -- sample without its exemplar
+        select *, string_split(body, '}}') as pieces
+        from (
+            select *,
+                case when contains(text, {sql_literal(EXEMPLAR)})
+                    then rtrim(text[:instr(text, {sql_literal(EXEMPLAR)}) - 1]) else text end as body
+            from numbered
+        )
         -- not a blank line or a comment; only a line that starts with whitespace needs trimming to tell
         where text <> '' and not starts_with(text, '#') and (
             not (starts_with(text, ' ') or starts_with(text, chr(9)))
@@ -142,12 +153,12 @@ def batch_sql(files: list[TextFile], threads: int = 1, context: list[tuple] | No
     ),
     cut as (
         select file_id, source_line, text,
-            len(pieces) > 1 and contains(text, '{{') as labelled,
+            len(pieces) > 1 and contains(body, '{{') as labelled,
             -- `metric{{labels`: a GPU repeats it on every scrape, so it is parsed once per distinct value (heads)
             case when labelled then
                 case when len(pieces) = 2 then pieces[1] else array_to_string(pieces[:-2], '}}') end
             end as head,
-            case when labelled then pieces[-1] else text end as rest,
+            case when labelled then pieces[-1] else body end as rest,
             string_split(rest, ' ') as words,
             -- the usual tail, " <value> <timestamp>" or " <value>", is cut at its spaces; anything else goes to
             -- the pattern

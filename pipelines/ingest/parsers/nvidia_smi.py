@@ -175,8 +175,8 @@ def _body(body: pl.DataFrame, fields: list[tuple[str, str | None]]) -> tuple[pl.
 
 
 def host_of(log: Path) -> str:
-    """A log is named after its host: `gpu-node-07.csv` -> `gpu-node-07`."""
-    return log.name.split(".")[0]
+    """A log is named after its host: `gpu-node-07.csv` -> `gpu-node-07`, `10.0.0.5.csv.gz` -> `10.0.0.5`."""
+    return log.name.removesuffix(".gz").removesuffix(".csv")
 
 
 class NvidiaSmi:
