@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines.defs.transform.assets import incremental_dbt_assets
 from pipelines.defs.transform.stale import built_at, loaded_at, stale_days
-from pipelines.ingest.landing import landed_partitions
+from pipelines.ingest.landing import landed_partitions, stray_day_folders
 from pipelines.lib import settings
 from pipelines.lib.processes import process_alive
 from pipelines.lib.publish import open_published
@@ -69,6 +69,8 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         print(f"released the duckdb_writer pool from stale run {run_id}", flush=True)
     tags = {PID_TAG: str(os.getpid())}
     ingest = definitions.resolve_job_def("ingest_day_job")
+    for folder in stray_day_folders(settings.landing_dir()):
+        print(f"skipped {folder}: not a day on or after {settings.FIRST_PARTITION} (YYYY-MM-DD)", flush=True)
     landed = days or landed_partitions(settings.landing_dir())
     for first, last in contiguous_ranges(landed):
         # a run of consecutive days is one Dagster run (each day still replaced on its own)

@@ -130,3 +130,18 @@ def test_the_refresh_after_an_ingest_rebuilds_the_days_it_loaded():
     span = {"dagster/asset_partition_range_start": "2025-03-01", "dagster/asset_partition_range_end": "2025-03-09"}
     assert partition_tags(span | {"pipelines/cli_pid": "7", "dagster/backfill": "x"}) == span
     assert partition_tags({"dagster/partition": "2025-03-04"}) == {"dagster/partition": "2025-03-04"}
+
+
+def test_the_landing_sensor_skips_folders_that_are_not_partition_days(tmp_path, monkeypatch):
+    """A folder dt=2025-13-01 (or a day before the first partition) would fail the run Dagster is asked for."""
+    import dagster as dg
+
+    from pipelines.defs.automation.sensors import landing_files_sensor
+
+    for day in ("2025-03-03", "2025-13-01", "2015-06-01"):
+        f = tmp_path / "hosts" / f"dt={day}" / "hosts.csv"
+        f.parent.mkdir(parents=True)
+        f.write_text("host\n")
+    monkeypatch.setenv("LANDING_DIR", str(tmp_path))
+    requests = list(landing_files_sensor(dg.build_sensor_context()))
+    assert [r.partition_key for r in requests] == ["2025-03-03"]

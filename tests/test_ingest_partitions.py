@@ -173,3 +173,40 @@ def test_the_same_bytes_delivered_twice_in_a_day_are_read_once(tmp_path, con):
     assert audit[1][1] == 0 and con.execute("select count(distinct source_file) from raw.sacct_jobs").fetchall() == [
         (1,)
     ]
+
+
+def test_a_file_that_cannot_be_read_is_audited_and_the_rest_of_the_day_loads(tmp_path, con):
+    """A truncated gzip, a file named .gz that is not gzip, and a dangling link each stopped the whole day."""
+    import gzip
+
+    good = "JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
+    good += "7|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00|2025-03-03T02:00:00|COMPLETED|gres/gpu=8|n1\n"
+    landing = tmp_path / "landing"
+    land(landing, "2025-03-03", "good.log", good)
+    folder = landing / "sacct_jobs" / "dt=2025-03-03"
+    (folder / "truncated.log.gz").write_bytes(gzip.compress(good.encode() * 50)[:-30])
+    (folder / "fake.log.gz").write_bytes(b"not gzip at all\n")
+    (folder / "gone.log").symlink_to(tmp_path / "nowhere.log")
+    files = SACCT.files(landing, "2025-03-03")
+    summary = replace_day(con, SACCT, "2025-03-03", files)
+    assert summary["rows_loaded"] == 1
+    audit = con.execute("select source_file, status, problem from raw.load_audit order by 1").fetchall()
+    by_name = {name.rsplit("/", 1)[1]: (status, problem) for name, status, problem in audit}
+    assert by_name["good.log"] == ("loaded", None)
+    assert by_name["truncated.log.gz"][0] == by_name["fake.log.gz"][0] == by_name["gone.log"][0] == "unreadable"
+    assert "EOFError" in by_name["truncated.log.gz"][1] and "BadGzipFile" in by_name["fake.log.gz"][1]
+    assert "FileNotFoundError" in by_name["gone.log"][1] and str(tmp_path) not in by_name["gone.log"][1]
+
+
+def test_day_folders_that_are_not_partition_days_are_reported_not_loaded(tmp_path):
+    from pipelines.ingest.landing import landed_partitions, stray_day_folders
+
+    for day in ("2025-03-03", "2025-13-01", "2015-12-31", "2025-3-4", "yesterday"):
+        (tmp_path / "hosts" / f"dt={day}").mkdir(parents=True)
+    assert landed_partitions(tmp_path) == ["2025-03-03"]
+    assert stray_day_folders(tmp_path) == [
+        "hosts/dt=2015-12-31",  # before the first partition (2016-01-01)
+        "hosts/dt=2025-13-01",
+        "hosts/dt=2025-3-4",
+        "hosts/dt=yesterday",
+    ]

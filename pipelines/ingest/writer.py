@@ -22,7 +22,8 @@ create table if not exists raw.quarantine (
 AUDIT_DDL = """
 create table if not exists raw.load_audit (
     table_name varchar, partition_date date, source_file varchar, file_bytes bigint, file_sha256 varchar,
-    rows_read bigint, rows_loaded bigint, rows_quarantined bigint, loaded_at timestamptz, status varchar)"""
+    rows_read bigint, rows_loaded bigint, rows_quarantined bigint, loaded_at timestamptz, status varchar,
+    problem varchar)"""
 BATCH = "load_batch"
 
 
@@ -37,7 +38,8 @@ def replace_day(
     # the same bytes delivered twice under two names (`dep-001 (1).csv`) are read once; the copy is audited
     first = {}
     for f in files:
-        first.setdefault(f.sha256, f)
+        if not f.problem:
+            first.setdefault(f.sha256, f)
     unique = list(first.values())
     try:
         with tempfile.TemporaryDirectory() as scratch:
@@ -64,7 +66,7 @@ def _replace(con, source: RawSource, day: date, files: list[LandedFile], batch: 
                 f"delete from raw.{name} where {key}partition_date = $day",
                 {"day": day} | ({"table": table} if key else {}),
             )
-        audit = _write_batch(con, source, day, files, batch) if batch else []
+        audit = _write_batch(con, source, day, files, batch) if batch else _insert_audit(con, table, day, files)
         loaded = con.execute(f"select count(*) from raw.{table} where partition_date = ?", [day]).fetchall()[0][0]
         read, quarantined = sum(a[5] for a in audit), sum(a[7] for a in audit)
         if read != loaded + quarantined:  # every row read is loaded or quarantined, or the day is not replaced
@@ -112,21 +114,29 @@ def _write_batch(con, source: RawSource, day: date, files: list[LandedFile], bat
     con.execute(f"drop {kind} {BATCH}")
     for name in batch.frames:
         con.unregister(name)
-    now = datetime.now(UTC)
-    audit = []
-    originals = {}
+    return _insert_audit(con, table, day, files, read, rejected)
+
+
+def _insert_audit(con, table: str, day: date, files: list[LandedFile], read=None, rejected=None) -> list[tuple]:
+    """One audit row per file: its counts and status — loaded, partial, rejected, duplicate (the same bytes as a
+    file before it, read once) or unreadable (with the problem)."""
+    read, rejected, now = read or {}, rejected or {}, datetime.now(UTC)
+    audit, originals = [], {}
     for f in files:
+        if f.problem:
+            audit.append((table, day, f.name, f.size, f.sha256, 0, 0, 0, now, "unreadable", f.problem))
+            continue
         if originals.setdefault(f.sha256, f.name) != f.name:
-            audit.append((table, day, f.name, f.size, f.sha256, 0, 0, 0, now, "duplicate"))
+            audit.append((table, day, f.name, f.size, f.sha256, 0, 0, 0, now, "duplicate", None))
             continue
         n, bad = read.get(f.name, 0), rejected.get(f.name, 0)
         status = "loaded" if not bad else ("rejected" if bad == n else "partial")
-        audit.append((table, day, f.name, f.size, f.sha256, n, n - bad, bad, now, status))
-    # one statement from a frame: executemany costs ~1 ms a row, and a telemetry day has a file per host
-    columns = [c[0] for c in con.execute("select * from raw.load_audit limit 0").description]
-    con.register("audit_rows", pl.DataFrame(audit, schema=columns, orient="row"))
-    con.execute("insert into raw.load_audit by name select * from audit_rows")
-    con.unregister("audit_rows")
+        audit.append((table, day, f.name, f.size, f.sha256, n, n - bad, bad, now, status, None))
+    if audit:  # one statement from a frame: executemany costs ~1 ms a row, and a telemetry day has a file per host
+        columns = [c[0] for c in con.execute("select * from raw.load_audit limit 0").description]
+        con.register("audit_rows", pl.DataFrame(audit, schema=columns, orient="row"))
+        con.execute("insert into raw.load_audit by name select * from audit_rows")
+        con.unregister("audit_rows")
     return audit
 
 
@@ -157,6 +167,7 @@ def _create_tables(con: duckdb.DuckDBPyConnection, source: RawSource) -> None:
     con.execute("create schema if not exists raw")
     con.execute(QUARANTINE_DDL)
     con.execute(AUDIT_DDL)
+    con.execute("alter table raw.load_audit add column if not exists problem varchar")  # audits before it had none
     columns = source.loader.raw_columns | {"partition_date": "date", "source_file": "varchar"}
     ddl = ", ".join(f'"{c}" {kind}' for c, kind in columns.items())
     con.execute(f"create table if not exists raw.{source.table} ({ddl})")

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.automation.jobs import ingest_job, refresh_warehouse_job
+from pipelines.ingest.landing import is_partition
 from pipelines.lib import settings
 
 PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
@@ -28,7 +29,9 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     seen = json.loads(context.cursor or "{}")
     now = landed_state(settings.landing_dir())
     for day, fingerprint in sorted(now.items()):
-        if seen.get(day) != fingerprint:
+        if not is_partition(day):  # dt=2025-13-01, or a day before the first partition: never a run
+            context.log.warning(f"skipped dt={day}: not a day on or after {settings.FIRST_PARTITION} (YYYY-MM-DD)")
+        elif seen.get(day) != fingerprint:
             yield dg.RunRequest(run_key=f"{day}:{fingerprint}", partition_key=day)
     context.update_cursor(json.dumps(now))
 

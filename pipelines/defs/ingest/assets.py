@@ -27,6 +27,9 @@ def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
         context.log.debug(f"{day}: {len(files)} file(s) unchanged since the last load of raw.{source.table}")
         return {"files": len(files), "unchanged": True}
     summary = replace_day(con, source, day, files)
+    for f in files:
+        if f.problem:
+            context.log.warning(f"{f.name}: not read ({f.problem}); the day loaded without it, see raw.load_audit")
     rejected = con.execute(
         "select source_file, reason, count(*), min(source_line), any_value(message) from raw.quarantine "
         "where table_name = ? and partition_date = ? group by all order by all",

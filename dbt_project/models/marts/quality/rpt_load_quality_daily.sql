@@ -19,6 +19,8 @@ files as (
         count(*) filter (where status in ('partial', 'rejected')) as files_with_rejects,
         -- a file whose bytes another file of the day already delivered: read once, counted once
         count(*) filter (where status = 'duplicate') as duplicate_files,
+        -- a file seen and not read (permission, a dangling link, a broken gzip): the day loaded without it
+        count(*) filter (where status = 'unreadable') as unreadable_files,
         max(loaded_at) as last_loaded_at
     from audit
     group by all

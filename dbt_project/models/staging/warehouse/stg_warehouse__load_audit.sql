@@ -13,7 +13,8 @@ renamed as (
         rows_loaded,
         rows_quarantined,
         loaded_at,
-        status
+        status,
+        problem
     from source
 )
 
