@@ -249,6 +249,38 @@ CASES = [
     ),
     Case("byte_order_mark_dcgm", "dcgm_samples", "h1.prom", b"\xef\xbb\xbf" + (HELP_UTIL + util(50)).encode(), 1),
     Case(
+        "implausible_physical_readings",  # 5 kW from one GPU, 9 TB of memory; an unset 32-bit XID is no error code
+        "dcgm_samples",
+        "h1.prom",
+        (
+            util(50)
+            + f"DCGM_FI_DEV_POWER_USAGE{{{LABELS}}} 5000 {TS}\n"
+            + f"DCGM_FI_DEV_FB_USED{{{LABELS}}} 9000000 {TS}\n"
+            + f"DCGM_FI_DEV_XID_ERRORS{{{LABELS}}} 4294967295 {TS}\n"
+        ).encode(),
+        1,
+        {"out_of_range": 3},
+    ),
+    Case(
+        "uuid_without_gpu_index",  # staging needs the index: loaded, it would vanish there while "loaded"
+        "dcgm_samples",
+        "h1.prom",
+        (util(50) + util(60, labels='UUID="GPU-a",Hostname="h1"')).encode(),
+        1,
+        {"missing_gpu": 1},
+    ),
+    Case(
+        "non_finite_latency",
+        "inference_requests",
+        "r.csv",
+        b"TIMESTAMP,Model,ContextTokens,GeneratedTokens,LatencyMs\n"
+        b"2025-03-03 10:00:00.0000000,m,10,5,12.5\n"
+        b"2025-03-03 10:00:01.0000000,m,10,5,NaN\n"
+        b"2025-03-03 10:00:02.0000000,m,10,5,inf\n",
+        1,
+        {"bad_value": 2},
+    ),
+    Case(
         "real_readme_examples",
         "dcgm_samples",
         "readme_20250303T000000Z.prom",

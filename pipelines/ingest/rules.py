@@ -15,6 +15,9 @@ SKEW_TOLERANCE = timedelta(days=1)
 DCGM_BLANK_INT64_MIN = 9223372036854775792.0
 DCGM_BLANK_FP64 = 140737488355328.0
 MAX_ROWS_PER_DAY = 500_000_000
+MAX_GPU_MEMORY_MIB = 512 * 1024
+MAX_GPU_POWER_W = 2000
+MAX_XID = 1000  # NVIDIA's XID catalogue ends in the 100s; 4294967295 is an unset 32-bit counter, not an error
 
 
 @dataclass(frozen=True)
@@ -42,13 +45,15 @@ READINGS = [
     Reading("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", 0, 1, "tensor_active"),
     Reading("DCGM_FI_PROF_DRAM_ACTIVE", 0, 1, "dram_active"),
     Reading("DCGM_FI_PROF_", 0, 1),
-    Reading("DCGM_FI_DEV_FB_USED", 0, None, "fb_used_mib", "memory_used_mib"),
-    Reading("DCGM_FI_DEV_FB_FREE", 0, None, "fb_free_mib", "memory_free_mib"),
-    Reading("DCGM_FI_DEV_FB_TOTAL", 0, None, None, "memory_total_mib"),
-    Reading("DCGM_FI_DEV_POWER_USAGE", 0, None, "power_w", "power_draw_w"),
+    # physical limits with room to spare: no GPU has 512 GiB of memory (the largest, 288 GB) or draws 2 kW (the
+    # largest, ~1.2 kW); a reading beyond them is a broken counter, which would be averaged into the marts
+    Reading("DCGM_FI_DEV_FB_USED", 0, MAX_GPU_MEMORY_MIB, "fb_used_mib", "memory_used_mib"),
+    Reading("DCGM_FI_DEV_FB_FREE", 0, MAX_GPU_MEMORY_MIB, "fb_free_mib", "memory_free_mib"),
+    Reading("DCGM_FI_DEV_FB_TOTAL", 0, MAX_GPU_MEMORY_MIB, None, "memory_total_mib"),
+    Reading("DCGM_FI_DEV_POWER_USAGE", 0, MAX_GPU_POWER_W, "power_w", "power_draw_w"),
     Reading("DCGM_FI_DEV_GPU_TEMP", -40, 150, "gpu_temp_c", "temperature_gpu_c"),
     Reading("DCGM_FI_DEV_MEMORY_TEMP", -40, 150),
-    Reading("DCGM_FI_DEV_XID_ERRORS", 0, None, "xid"),
+    Reading("DCGM_FI_DEV_XID_ERRORS", 0, MAX_XID, "xid"),
 ]
 
 

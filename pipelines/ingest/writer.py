@@ -164,10 +164,7 @@ def _epoch_us(at: datetime) -> int:
 def _create_tables(con: duckdb.DuckDBPyConnection, source: RawSource) -> None:
     """The raw table from its contract; a contract that gained a column (a newer export) widens an existing table,
     whose older days read NULL there."""
-    con.execute("create schema if not exists raw")
-    con.execute(QUARANTINE_DDL)
-    con.execute(AUDIT_DDL)
-    con.execute("alter table raw.load_audit add column if not exists problem varchar")  # audits before it had none
+    create_audit_tables(con)
     columns = source.loader.raw_columns | {"partition_date": "date", "source_file": "varchar"}
     ddl = ", ".join(f'"{c}" {kind}' for c, kind in columns.items())
     con.execute(f"create table if not exists raw.{source.table} ({ddl})")
@@ -181,6 +178,14 @@ def _create_tables(con: duckdb.DuckDBPyConnection, source: RawSource) -> None:
     for name, kind in columns.items():
         if name not in have:
             con.execute(f'alter table raw.{source.table} add column "{name}" {kind}')
+
+
+def create_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The quarantine and the audit, at their current columns (an audit written before `problem` gains it)."""
+    con.execute("create schema if not exists raw")
+    con.execute(QUARANTINE_DDL)
+    con.execute(AUDIT_DDL)
+    con.execute("alter table raw.load_audit add column if not exists problem varchar")
 
 
 def loaded_fingerprints(con: duckdb.DuckDBPyConnection, table: str, partition_date: str) -> dict[str, str]:

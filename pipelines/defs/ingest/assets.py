@@ -12,13 +12,14 @@ from pipelines.defs.automation.partitions import daily
 from pipelines.defs.resources import LandingArea
 from pipelines.ingest.registry import SOURCES
 from pipelines.ingest.specs import RawSource
-from pipelines.ingest.writer import loaded_fingerprints, raw_table_exists, replace_day
+from pipelines.ingest.writer import create_audit_tables, loaded_fingerprints, raw_table_exists, replace_day
 
 SUMMED = ("files", "rows_read", "rows_loaded", "rows_quarantined")
 
 
 def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
     """Replace one day of raw.<table> from its landed files; a summary with the rejects by reason."""
+    create_audit_tables(con)  # also when nothing changed: dbt reads the audit at its current columns
     files = source.files(root, day)
     fingerprints = {f.name: f.sha256 for f in files}
     loaded = loaded_fingerprints(con, source.table, day)

@@ -105,7 +105,7 @@ def _problem() -> tuple[str, str]:
         ("out_of_range", _out_of_range(), "format('{} = {} is outside the possible range', metric, value_text)"),
         ("missing_timestamp", "scraped_at is null", "'sample has no timestamp and the file no scrape time'"),
         ("missing_hostname", "hostname is null", "'no Hostname/hostname label and no host for the file'"),
-        ("missing_gpu", "gpu is null and gpu_uuid is null", "'no gpu or UUID label'"),
+        ("missing_gpu", "gpu is null", "'no gpu label (the GPU index)'"),
     ]
     problem = "case " + " ".join(f"when {cond} then '{code}'" for code, cond, _ in rules) + " end"
     message = "case problem " + " ".join(f"when '{code}' then {msg}" for code, _, msg in rules) + " end"

@@ -58,7 +58,7 @@ def _select_list(con: duckdb.DuckDBPyConnection, files: list[str]) -> str:
 MESSAGES = {
     "missing_timestamp": "sample has no timestamp",
     "missing_hostname": "no Hostname/hostname column value",
-    "missing_gpu": "no gpu or UUID value",
+    "missing_gpu": "no gpu value (the GPU index)",
     "non_finite_value": "a reading is not finite",
     "dcgm_blank_sentinel": "a reading is a DCGM blank sentinel (no reading)",
     "out_of_range": "a reading is outside its possible range",
@@ -71,7 +71,7 @@ def _reason() -> str:
     rules = {
         "missing_timestamp": "measured_at is null",
         "missing_hostname": "hostname is null",
-        "missing_gpu": "gpu is null and gpu_uuid is null",
+        "missing_gpu": "gpu is null",
         "non_finite_value": " or ".join(f"not isfinite({c})" for c in values),
         "dcgm_blank_sentinel": " or ".join(f"{c} >= {DCGM_BLANK_INT64_MIN} or {c} = {DCGM_BLANK_FP64}" for c in values),
         "out_of_range": " or ".join(

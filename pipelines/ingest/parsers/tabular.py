@@ -201,6 +201,6 @@ def _typed(text: str, kind) -> str:
         return f"try_strptime(nullif({text}, ''), [{formats}])::timestamp"
     if kind == INT:  # digits only: DuckDB would round '1.5' and read '0x10'
         return f"case when regexp_full_match({text}, '[+-]?[0-9]+') then try_cast({text} as bigint) end"
-    if kind == FLOAT:
-        return f"try_cast(nullif({text}, '') as double)"
+    if kind == FLOAT:  # NaN and infinities are no measurement
+        return f"case when isfinite(try_cast(nullif({text}, '') as double)) then try_cast({text} as double) end"
     return f"nullif({text}, '')"
