@@ -281,6 +281,18 @@ CASES = [
         {"bad_value": 2},
     ),
     Case(
+        "reservation_outside_its_set",  # it failed a dbt test and stopped the build
+        "hosts",
+        "hosts.csv",
+        (
+            HOSTS_HEADER
+            + "h1,c,r,NVIDIA L4,8,inference,none,0.80,2025-03-01 00:00:00,\n"
+            + "h2,c,r,NVIDIA L4,8,inference,spare,0.80,2025-03-01 00:00:00,\n"
+        ).encode(),
+        1,
+        {"unknown_value": 1},
+    ),
+    Case(
         "real_readme_examples",
         "dcgm_samples",
         "readme_20250303T000000Z.prom",

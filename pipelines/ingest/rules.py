@@ -144,6 +144,7 @@ EVENTS = (
 )
 STAGES = ("experimentation", "training", "evaluation", "deployed", "retired")
 POOLS = ("training", "inference", "shared")  # shared: a cluster that mixes both (public traces)
+RESERVATIONS = ("none", "dr_buffer", "push_buffer")  # held back as disaster-recovery or push buffer
 
 # per raw table, by raw column name; the telemetry tables' ranges come from READINGS
 RULES: dict[str, list[Rule]] = {
@@ -153,6 +154,7 @@ RULES: dict[str, list[Rule]] = {
     "hosts": [
         RowsPerDay(),
         OneOf("pool", POOLS),
+        OneOf("reservation", RESERVATIONS),
         Between("gpu_count", 0, 16),
         Between("usd_per_gpu_hour", 0),
         Before("valid_from", "valid_to"),
