@@ -135,10 +135,11 @@ def _csv_cells(t: Tabular) -> Cells:
 
 def _json_cells(t: Tabular) -> Cells:
     declared = ", ".join(map(sql_literal, t.columns))
+    # every other key of the object, in key order (the same payload gives the same text whatever its key order)
     others = (
-        f""", case when is_object then to_json(map_from_entries(list_filter(
+        f""", case when is_object then to_json(map_from_entries(list_sort(list_filter(
                 map_entries(json_transform(doc, '"MAP(VARCHAR, JSON)"')), lambda e: e.key not in ({declared})
-            )))::varchar end as {t.extra}"""
+            ))))::varchar end as {t.extra}"""
         if t.extra
         else ""
     )
