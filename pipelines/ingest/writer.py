@@ -35,12 +35,7 @@ def replace_day(
     ordered = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
     # rows carry their file and line: their order in the table means nothing, and keeping it costs parallelism
     con.execute("set preserve_insertion_order = false")
-    # the same bytes delivered twice under two names (`dep-001 (1).csv`) are read once; the copy is audited
-    first = {}
-    for f in files:
-        if not f.problem:
-            first.setdefault(f.sha256, f)
-    unique = list(first.values())
+    unique = files_to_read(files)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             batch = source.loader(con, day, unique, Path(scratch)) if unique else None
@@ -53,6 +48,16 @@ def replace_day(
                 return _replace(con, source, day, files, again)
     finally:
         con.execute(f"set preserve_insertion_order = {ordered}")
+
+
+def files_to_read(files: list[LandedFile]) -> list[LandedFile]:
+    """The files a day is read from: the readable ones, each content once. The same bytes delivered under a second
+    name (`dep-001 (1).csv`) are read under the first name in order, and the copy is audited as a duplicate."""
+    first: dict[str, LandedFile] = {}
+    for f in files:
+        if not f.problem:
+            first.setdefault(f.sha256, f)
+    return list(first.values())
 
 
 def _replace(con, source: RawSource, day: date, files: list[LandedFile], batch: Batch | None) -> dict:
@@ -121,12 +126,12 @@ def _insert_audit(con, table: str, day: date, files: list[LandedFile], read=None
     """One audit row per file: its counts and status — loaded, partial, rejected, duplicate (the same bytes as a
     file before it, read once) or unreadable (with the problem)."""
     read, rejected, now = read or {}, rejected or {}, datetime.now(UTC)
-    audit, originals = [], {}
+    audit, read_from = [], {f.name for f in files_to_read(files)}
     for f in files:
         if f.problem:
             audit.append((table, day, f.name, f.size, f.sha256, 0, 0, 0, now, "unreadable", f.problem))
             continue
-        if originals.setdefault(f.sha256, f.name) != f.name:
+        if f.name not in read_from:
             audit.append((table, day, f.name, f.size, f.sha256, 0, 0, 0, now, "duplicate", None))
             continue
         n, bad = read.get(f.name, 0), rejected.get(f.name, 0)
