@@ -74,10 +74,10 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
     landed = days or landed_partitions(settings.landing_dir())
     for first, last in contiguous_ranges(landed):
         # a run of consecutive days is one Dagster run (each day still replaced on its own)
-        result = ingest.execute_in_process(instance=instance, tags=tags | partition_span([first, last]))
-        print(f"ingested {first}..{last}: {'ok' if result.success else 'FAILED'}", flush=True)
+        result = run_quietly(ingest, instance, tags | partition_span([first, last]))
         if not result.success:
-            raise SystemExit(f"ingest of {first}..{last} failed; see the Dagster run {result.run_id}")
+            raise SystemExit(f"ingest of {first}..{last} failed: {failure_reason(result)}")
+        print(f"ingested {first}..{last}: {rejected(result)}", flush=True)
     # the days whose raw data the incremental models have not built since they were loaded (an earlier run
     # killed between its load and its refresh included); with none, the last landed day, so that the
     # unpartitioned models and the publish still follow the latest inputs
@@ -90,11 +90,51 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         return
     rebuild = stale or known[-1:]
     print(f"rebuilding {len(stale)} stale day(s){': ' + stale[0] + ' .. ' + stale[-1] if stale else ''}", flush=True)
-    result = definitions.resolve_job_def("refresh_warehouse_job").execute_in_process(
-        instance=instance, tags=tags | partition_span(rebuild)
-    )
+    result = run_quietly(definitions.resolve_job_def("refresh_warehouse_job"), instance, tags | partition_span(rebuild))
     if not result.success:
-        raise SystemExit(f"dbt build / publish failed; see the Dagster run {result.run_id}")
+        raise SystemExit(f"dbt build / publish failed: {failure_reason(result)}")
+
+
+def run_quietly(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str]):
+    """Run a job in this process; a failure is returned (and said in one line), not raised as a traceback."""
+    return job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+
+
+def failure_reason(result) -> str:
+    """The first failed step and the error at the root of it, in one line, and where to read the rest."""
+    failures = result.get_step_failure_events()
+    if not failures:
+        return f"the run ended {result.dagster_run.status.value}; see the Dagster run {result.run_id}"
+    error = failures[0].step_failure_data.error
+    while error is not None and error.cause is not None:  # Dagster wraps the user code's error
+        error = error.cause
+    message = (error.message if error else "no error recorded").strip().splitlines()[0]
+    more = f" (and {len(failures) - 1} more step(s))" if len(failures) > 1 else ""
+    return f"{failures[0].step_key}: {message}{more}; see the Dagster run {result.run_id}"
+
+
+def rejected(result) -> str:
+    """What the run's loads rejected, from the materializations' metadata: quarantined lines and unread files."""
+    lines, reasons, unread = 0, {}, []
+    for event in result.get_asset_materialization_events():
+        meta = event.step_materialization_data.materialization.metadata
+        lines += meta["rows_quarantined"].value if "rows_quarantined" in meta else 0
+        for reason, n in (meta["quarantined_by_reason"].value if "quarantined_by_reason" in meta else {}).items():
+            reasons[reason] = reasons.get(reason, 0) + n
+        unread += meta["unread_files"].value if "unread_files" in meta else []
+    said = (
+        [f"{lines:,} line(s) quarantined ({', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))})"]
+        if lines
+        else []
+    )
+    said += (
+        [f"{len(unread)} file(s) not read ({'; '.join(unread[:3])}{' ...' if len(unread) > 3 else ''})"]
+        if unread
+        else []
+    )
+    return (
+        "ok" + (", " + ", ".join(said) if said else "") + ("; see `python -m pipelines.cli quarantine`" if said else "")
+    )
 
 
 class Shown:

@@ -6,7 +6,7 @@ import subprocess
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRun
 
-from pipelines.cli import PID_TAG, release_stale_claims
+from pipelines.cli import PID_TAG, failure_reason, rejected, release_stale_claims
 
 
 def dead_pid() -> str:
@@ -38,3 +38,51 @@ def test_slots_of_dead_cli_runs_are_released_and_live_ones_kept():
         assert storage.get_concurrency_info("duckdb_writer").claimed_slots == []
         assert storage.claim_concurrency_slot("duckdb_writer", "live-run", "step").is_claimed  # the live run proceeds
         assert release_stale_claims(instance) == []
+
+
+def test_a_failed_run_is_said_in_one_line_naming_the_step_and_the_root_error():
+    @dg.asset
+    def sacct_jobs():
+        raise OSError(28, "No space left on device")
+
+    result = dg.materialize([sacct_jobs], raise_on_error=False)
+    reason = failure_reason(result)
+    assert reason.startswith("sacct_jobs: OSError: [Errno 28] No space left on device; see the Dagster run ")
+    assert "\n" not in reason and "Traceback" not in reason
+
+
+def test_a_run_says_what_its_loads_rejected(tmp_path):
+    """The ingest asset's metadata, read back by the CLI: quarantined lines by reason, and the files not read."""
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.defs.ingest.assets import ingest_assets
+    from pipelines.defs.resources import LandingArea
+
+    folder = tmp_path / "landing" / "sacct_jobs" / "dt=2025-03-03"
+    folder.mkdir(parents=True)
+    (folder / "jobs.log").write_text(
+        "JobID|Cluster|Account|User|Submit|Start|End|State|AllocTRES|NodeList\n"
+        "7|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00|2025-03-03T02:00:00|COMPLETED|gres/gpu=8|n1\n"
+        "8|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00\n"
+    )
+    (folder / "cut.log.gz").write_bytes(b"not gzip\n")
+    sacct = next(a for a in ingest_assets if a.key.path[-1] == "sacct_jobs")
+    result = dg.materialize(
+        [sacct],
+        partition_key="2025-03-03",
+        resources={
+            "duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")),
+            "landing": LandingArea(path=str(tmp_path / "landing")),
+        },
+    )
+    said = rejected(result)
+    assert said.startswith("ok, 1 line(s) quarantined (field_count 1), 1 file(s) not read (")
+    assert "cut.log.gz: BadGzipFile" in said
+
+
+def test_a_run_that_rejected_nothing_says_ok():
+    @dg.asset
+    def clean():
+        return dg.MaterializeResult(metadata={"rows_quarantined": 0, "quarantined_by_reason": {}, "unread_files": []})
+
+    assert rejected(dg.materialize([clean])) == "ok"

@@ -28,9 +28,9 @@ def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
         context.log.debug(f"{day}: {len(files)} file(s) unchanged since the last load of raw.{source.table}")
         return {"files": len(files), "unchanged": True}
     summary = replace_day(con, source, day, files)
-    for f in files:
-        if f.problem:
-            context.log.warning(f"{f.name}: not read ({f.problem}); the day loaded without it, see raw.load_audit")
+    unread = [f"{f.name}: {f.problem}" for f in files if f.problem]
+    for file in unread:
+        context.log.warning(f"{file} - not read; the day loaded without it, see raw.load_audit")
     rejected = con.execute(
         "select source_file, reason, count(*), min(source_line), any_value(message) from raw.quarantine "
         "where table_name = ? and partition_date = ? group by all order by all",
@@ -42,7 +42,7 @@ def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
             f"{path}: {n} line(s) quarantined ({reason}), e.g. line {line}: {message}; see raw.quarantine"
         )
         by_reason[reason] = by_reason.get(reason, 0) + n
-    return summary | {"by_reason": by_reason}
+    return summary | {"by_reason": by_reason, "unread_files": unread}
 
 
 def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
@@ -83,6 +83,7 @@ def build_ingest_asset(source: RawSource) -> dg.AssetsDefinition:
                 "dagster/row_count": totals["rows_loaded"],
                 "rows_quarantined": totals["rows_quarantined"],
                 "quarantined_by_reason": by_reason,
+                "unread_files": [f for d in days for f in d.get("unread_files", [])],
             }
         )
 
