@@ -177,6 +177,46 @@ CASES = [
         {"unknown_value": 1},
     ),
     Case(
+        "json_nan_or_boolean_where_a_value_belongs",
+        "training_events",
+        "e.jsonl",
+        b'{"ts": "2025-03-03T00:00:00Z", "run_id": 42, "event": "progress"}\n'  # a numeric id is an id
+        b'{"ts": "2025-03-03T00:00:01Z", "run_id": true, "event": "progress"}\n'
+        b'{"ts": "2025-03-03T00:00:02Z", "run_id": NaN, "event": "progress"}\n'
+        b'{"ts": "2025-03-03T00:00:03Z", "run_id": "r", "event": "progress", "attempt": NaN}\n'
+        b'{"ts": "2025-03-03T00:00:04Z", "run_id": "r", "event": "progress", "attempt": true}\n',
+        1,
+        {"bad_value": 4},
+    ),
+    Case(
+        "infinite_nan_or_negative_latency",
+        "inference_requests",
+        "r.csv",
+        b"TIMESTAMP,Model,ContextTokens,GeneratedTokens,LatencyMs\n"
+        b"2025-03-03 00:00:00,m,1,1,12.5\n2025-03-03 00:00:01,m,1,1,inf\n2025-03-03 00:00:02,m,1,1,NaN\n"
+        b"2025-03-03 00:00:03,m,1,1,-3\n2025-03-03 00:00:04,m,-1,1,3\n",
+        1,
+        {"bad_value": 2, "out_of_range": 2},
+    ),
+    Case(
+        "host_listed_twice_with_overlapping_validity",
+        "hosts",
+        "hosts.csv",
+        (
+            HOSTS_HEADER
+            + "h1,c,r,NVIDIA L4,8,inference,none,0.80,2025-03-01 00:00:00,2025-03-10 00:00:00\n"
+            + "h1,c,r,NVIDIA L4,4,inference,none,0.80,2025-03-05 00:00:00,\n"  # overlaps: quarantined
+            + "h2,c,r,NVIDIA L4,8,inference,none,0.80,2025-03-03 00:00:00,\n"
+            + "h2,c,r,NVIDIA L4,8,training,none,0.80,2025-03-01 00:00:00,2025-03-03 00:00:00\n"  # ends as h2 starts
+            + "h3,c,r,NVIDIA L4,8,inference,none,0.80,2025-03-01 00:00:00,\n"
+            + "h3,c,r,NVIDIA L4,8,inference,none,0.90,2025-03-01 00:00:00,\n"  # the same start: the later line
+            + "h4,c,r,NVIDIA L4,99,inference,none,0.80,2025-03-01 00:00:00,\n"  # rejected on its own (gpu_count)
+            + "h4,c,r,NVIDIA L4,8,inference,none,0.80,2025-03-02 00:00:00,\n"  # so this one overlaps nothing
+        ).encode(),
+        5,
+        {"overlapping_validity": 2, "out_of_range": 1},
+    ),
+    Case(
         "missing_column",
         "hosts",
         "hosts.csv",
@@ -345,7 +385,7 @@ def test_file_names_that_look_like_glob_patterns_are_read_as_files(tmp_path, tab
     else:
         host = "{},c,r,NVIDIA L4,8,inference,none,0.8,2025-03-01 00:00:00,\n"
         (folder / "hosts-a.csv").write_text(HOSTS_HEADER + host.format("h1"))
-        (folder / pattern).write_text(HOSTS_HEADER + host.format("h2") * 2)
+        (folder / pattern).write_text(HOSTS_HEADER + host.format("h2") + host.format("h3"))
     files = landed(sorted(folder.iterdir()), landing)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         summary = replace_day(con, BY_TABLE[table], DAY, files)

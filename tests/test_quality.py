@@ -74,11 +74,19 @@ def test_lines_that_break_a_line_rule_are_quarantined_and_the_day_loads(tmp_path
 
 
 def test_blocking_checks_fail_the_ingest_run_on_a_day_that_breaks_a_day_rule(tmp_path):
-    # each line is fine, but the same host and validity twice is a day the inventory cannot hold
-    result, outcomes, rejected = ingest_hosts(tmp_path, GOOD_HOST, GOOD_HOST)
+    # no line is wrong, but an inventory snapshot that lists no host is not a fleet without hosts
+    result, outcomes, rejected = ingest_hosts(tmp_path)
     assert rejected == []
-    assert outcomes == {"rows_in_partition_within_bounds": True, "host_valid_from_unique": False}
+    assert outcomes == {"rows_in_partition_within_bounds": False, "host_valid_from_unique": True}
     assert not result.success  # blocking: the run fails, so nothing downstream refreshes from it
+
+
+def test_a_host_listed_twice_is_quarantined_by_the_loader_before_the_blocking_check_sees_it(tmp_path):
+    result, outcomes, rejected = ingest_hosts(tmp_path, GOOD_HOST, GOOD_HOST)
+    assert rejected == [
+        (3, "overlapping_validity", "valid_from..valid_to overlaps an earlier-starting line of the same host")
+    ]
+    assert result.success and all(outcomes.values())
 
 
 def test_freshness_check_reports_sources_not_loaded_lately(tmp_path):

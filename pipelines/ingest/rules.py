@@ -108,6 +108,29 @@ class Before:
 
 
 @dataclass(frozen=True)
+class OneAtATime:
+    """Line rule across a day's lines: the periods [start, end) of one key do not overlap (an empty end runs on).
+    Of two lines that overlap, the one that starts later (on a tie, the later line) is quarantined: a key holds
+    one value at a time, and which of the two is right only the export's owner can say."""
+
+    key: str
+    start: str
+    end: str
+    reason = "overlapping_validity"
+
+    def overlaps_sql(self, name: Callable[[str], str], counted: str, order: str) -> str:
+        """Whether a line starts before a period of an earlier-starting line of its key (among `counted` lines)
+        has ended."""
+        ends = f"max(coalesce({name(self.end)}, 'infinity'::timestamp)) filter (where {counted})"
+        window = f"partition by {name(self.key)} order by {name(self.start)}, {order}"
+        earlier = f"{ends} over ({window} rows between unbounded preceding and 1 preceding)"
+        return f"coalesce({earlier} > {name(self.start)}, false)"
+
+    def describe(self) -> str:
+        return f"{self.start}..{self.end} overlaps an earlier-starting line of the same {self.key}"
+
+
+@dataclass(frozen=True)
 class RowsPerDay:
     """Day rule: a loaded day holds between `low` and `high` rows."""
 
@@ -122,7 +145,7 @@ class UniqueTogether:
     columns: tuple[str, ...]
 
 
-Rule = Between | OneOf | Before | RowsPerDay | UniqueTogether
+Rule = Between | OneOf | Before | OneAtATime | RowsPerDay | UniqueTogether
 
 EVENTS = (
     "submitted",
@@ -158,6 +181,7 @@ RULES: dict[str, list[Rule]] = {
         Between("gpu_count", 0, 16),
         Between("usd_per_gpu_hour", 0),
         Before("valid_from", "valid_to"),
+        OneAtATime("host", "valid_from", "valid_to"),
         UniqueTogether(("host", "valid_from")),
     ],
     "maintenance_windows": [Before("starts_at", "ends_at")],
@@ -183,7 +207,7 @@ RULES: dict[str, list[Rule]] = {
     ],
     "adapter_rejects": [],
 }
-LINE_RULES = (Between, OneOf, Before)
+LINE_RULES = (Between, OneOf, Before, OneAtATime)
 
 
 def line_rules(table: str) -> list[Rule]:

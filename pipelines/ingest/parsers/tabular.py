@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from ..landing import LandedFile
-from ..rules import Rule
+from ..rules import OneAtATime, Rule
 from ..specs import Batch
 from .base import Parsed, batch_as_parsed, duckdb_columns, sql_literal
 from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, text_batch, text_files
@@ -65,7 +65,8 @@ class Tabular:
             for c in self.columns
         ]
         which = ", ".join(f"case when {b} then '{c}' end" for c, b in zip(self.columns, bad, strict=True))
-        rules = [(r.reason, r.describe(), r.violated_sql(_raw)) for r in self.rules]
+        rules = [(r.reason, r.describe(), r.violated_sql(_raw)) for r in self.rules if not isinstance(r, OneAtATime)]
+        across = [r for r in self.rules if isinstance(r, OneAtATime)]
         checks = [
             (INVALID_UTF8[0], "bad_encoding", INVALID_UTF8[1]),
             *cells.checks,
@@ -86,10 +87,11 @@ class Tabular:
         ),
         {cells.sql},
         typed as (select *, {typed} from cells),
-        checked as (select *, {reason} as reject_reason from typed)
-        select source_file, source_line, {raw}, reject_reason, {message} as reject_message,
+        checked as (select *, {reason} as line_reason, {message} as line_message from typed),
+        settled as (select *, {_across_lines(across)} from checked)
+        select source_file, source_line, {raw}, reject_reason, reject_message,
             case when reject_reason is not null then text end as reject_text
-        from checked"""
+        from settled"""
 
     def parse(self, path: Path) -> Parsed:
         """One file's typed rows (under their raw names) and rejects, as frames (for a look at a file, and tests)."""
@@ -97,6 +99,22 @@ class Tabular:
             landed = LandedFile(path, path.name, path.stat().st_size, "")
             frame = con.sql(f"{self.sql(text_files([landed], Path(scratch), True))} order by source_line").pl()
         return batch_as_parsed(frame, list(self.raw_columns))
+
+
+def _across_lines(rules: list[OneAtATime]) -> str:
+    """reject_reason and reject_message: a line's own, else the first rule across lines it breaks (judged among the
+    lines with no reason of their own, in the day's file and line order)."""
+    if not rules:
+        return "line_reason as reject_reason, line_message as reject_message"
+    broken = [
+        (r.reason, r.describe(), r.overlaps_sql(_raw, "line_reason is null", "file_id, source_line")) for r in rules
+    ]
+    reason = " ".join(f"when {cond} then '{code}'" for code, _, cond in broken)
+    message = " ".join(f"when {cond} then {sql_literal(text)}" for _, text, cond in broken)
+    return (
+        f"coalesce(line_reason, case {reason} end) as reject_reason, "
+        f"case when line_reason is not null then line_message {message} end as reject_message"
+    )
 
 
 @dataclass(frozen=True)
@@ -156,16 +174,35 @@ def _json_cells(t: Tabular) -> Cells:
             select *, {", ".join(f"{_json_value(c)} as _{c}" for c in t.columns)}{others}
             from documents
         )"""
-    return Cells(sql, [("bad_json", "not is_object", "'line is not a JSON object'")])
+    # DuckDB reads NaN and Infinity as JSON numbers; where text belongs, a number with a fraction (NaN among them)
+    # or a boolean is a wrong value, not an id (whole numbers are kept: ids are often numbers)
+    texts = [c for c, kind in t.columns.items() if kind == STR]
+    not_text = {c: f"json_type(doc, {_json_path(c)}) in ('BOOLEAN', 'DOUBLE')" for c in texts}
+    wrong = " or ".join(not_text.values())
+    which = ", ".join(f"case when {cond} then '{c}' end" for c, cond in not_text.items())
+    checks = [("bad_json", "not is_object", "'line is not a JSON object'")]
+    if texts:
+        checks.append(
+            (
+                "bad_value",
+                f"coalesce({wrong}, false)",
+                f"'a number or boolean where text belongs: ' || concat_ws(',', {which})",
+            )
+        )
+    return Cells(sql, checks)
 
 
 def _json_value(key: str) -> str:
     """A key's value as text: a string as it is, an object or array as JSON, NULL when absent or null."""
-    path = sql_literal(f'$."{key}"')
+    path = _json_path(key)
     return (
         f"case json_type(doc, {path}) when 'VARCHAR' then json_extract_string(doc, {path}) "
         f"when 'NULL' then null else {_strip(f'json_extract(doc, {path})::varchar')} end"
     )
+
+
+def _json_path(key: str) -> str:
+    return sql_literal(f'$."{key}"')
 
 
 def _fields(line: str) -> str:
