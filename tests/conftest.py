@@ -3,7 +3,9 @@ temporary folder, through the same Dagster jobs `make demo` runs."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -63,5 +65,33 @@ def tiny_warehouse(project_env, instance):
     from pipelines.cli import materialize_all
 
     truth = simulate(["--out", os.environ["LANDING_DIR"], *TINY_FLEET])
+    land_hostile_deliveries(Path(os.environ["LANDING_DIR"]))
     materialize_all(instance)
     return truth
+
+
+HOSTILE = {  # what land_hostile_deliveries lands: the reasons and file statuses the warehouse must report
+    "reasons": {"overlapping_validity", "duplicate_label", "bad_value"},
+    "statuses": {"unreadable", "duplicate"},
+    "stray_folder": "dcgm_samples/dt=2025-13-01",
+}
+
+
+def land_hostile_deliveries(landing: Path) -> None:
+    """Beside the fleet's own files, what real deliveries bring on a bad day; none of it may change a figure or
+    stop the build: a host listed twice, a label named twice, NaN for a run id, a truncated gzip, the same file
+    delivered twice under two names, a folder for a day that does not exist."""
+    day = sorted(p.name for p in (landing / "hosts").iterdir())[0]
+    hosts = landing / "hosts" / day / "hosts.csv"
+    first = hosts.read_text().splitlines()[1].split(",")
+    hosts.write_text(hosts.read_text() + ",".join([*first[:8], first[8].replace("00:00:00", "06:00:00"), ""]) + "\n")
+    scrape = sorted((landing / "dcgm_samples" / day).glob("*.prom"))[0]
+    with scrape.open("a") as f:
+        f.write('DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-x",Hostname="h",gpu="1"} 50\n')
+    events = sorted((landing / "training_events" / day).glob("*.jsonl"))[0]
+    with events.open("a") as f:
+        f.write('{"ts": "' + day[3:] + 'T00:00:00Z", "run_id": NaN, "event": "progress"}\n')
+    (landing / "dcgm_samples" / day / "late-node.prom.gz").write_bytes(gzip.compress(scrape.read_bytes())[:-40])
+    sacct = sorted((landing / "sacct_jobs" / day).iterdir())[0]
+    shutil.copy(sacct, sacct.with_name(sacct.stem + " (1)" + sacct.suffix))
+    (landing / HOSTILE["stray_folder"]).mkdir()

@@ -356,6 +356,22 @@ def test_quarantine_summary_lists_every_loaded_table(published):
     assert loaded == q(published, "select sum(rows_loaded) from raw.load_audit")[0][0]
 
 
+def test_hostile_deliveries_are_reported_and_change_nothing_else(published, tiny_warehouse):
+    """The fixture's fleet came with a bad day's deliveries (conftest.land_hostile_deliveries): the warehouse
+    published, each is named in the audit or quarantine and in the CLI's summary, and the fleet is the simulator's."""
+    from conftest import HOSTILE
+
+    from pipelines.cli import quarantine_summary
+
+    assert HOSTILE["reasons"] <= {r for (r,) in q(published, "select distinct reason from raw.quarantine")}
+    assert HOSTILE["statuses"] <= {s for (s,) in q(published, "select distinct status from raw.load_audit")}
+    text = quarantine_summary()
+    assert all(reason in text for reason in HOSTILE["reasons"])
+    assert "1 file(s) unreadable" in text and "1 file(s) duplicate" in text
+    assert q(published, "select count(*) from raw.load_audit where source_file like '%2025-13-01%'") == [(0,)]
+    assert q(published, "select gpus from marts.rpt_fleet_summary")[0][0] == tiny_warehouse["gpus"]
+
+
 def test_dbt_unit_tests_pass_on_the_built_warehouse(tiny_warehouse):
     """A refresh skips dbt's unit tests (they check SQL, not data); CI runs every one of them here."""
     done = subprocess.run(

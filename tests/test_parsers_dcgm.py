@@ -190,3 +190,24 @@ def test_an_openmetrics_exemplar_is_not_the_samples_value(tmp_path):
     rows = parse_dcgm(f, scraped_at=datetime(2025, 3, 3, 12, tzinfo=UTC)).rows
     assert rows.select("gpu", "value").rows() == [(0, 97.0), (1, 95.0)]
     assert rows["scraped_at"].to_list() == [datetime(2025, 3, 3, 12, tzinfo=UTC), datetime(2025, 3, 3, tzinfo=UTC)]
+
+
+def test_label_values_are_unescaped_and_a_label_named_twice_is_quarantined(tmp_path):
+    """The exposition format escapes `\\`, `"` and newline in label values; Prometheus refuses a sample whose
+    label set names a label twice (which value would be the GPU's?)."""
+    f = tmp_path / "h.prom"
+    f.write_text(
+        r'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-a",Hostname="h",pod="a\\b",container="say \"hi\"\nbye"} 40'
+        "\n"
+        r'DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-b",Hostname="h",pod="x,gpu=\"7\""} 41'
+        "\n"
+        'DCGM_FI_DEV_GPU_UTIL{gpu="2",UUID="GPU-c",Hostname="h",gpu="3"} 42\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="4",UUID="GPU-d",Hostname="h",pod=""} 43\n'
+    )
+    parsed = parse_dcgm(f, scraped_at=AT)
+    assert parsed.rows.select("gpu", "pod", "container").rows() == [
+        (0, "a\\b", 'say "hi"\nbye'),
+        (1, 'x,gpu="7"', None),  # a label inside a value is part of the value
+        (4, "", None),  # present and empty is not absent
+    ]
+    assert parsed.rejects.select("source_line", "reason").rows() == [(3, "duplicate_label")]

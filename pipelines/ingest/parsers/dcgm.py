@@ -55,6 +55,10 @@ LABELS = {
 # a single-scrape file without per-sample timestamps names its scrape time: <host>_20250303T120000Z.prom
 SCRAPE_TIME_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
 SCRAPE_FILE_SUFFIX = re.compile(r"(_\d{8}T\d{6}Z)?\.(prom|txt)(\.gz)?$")
+# a label set: name="value" pairs, the value with backslash escapes (a comma or `}` inside a value is part of it)
+LABEL_PAIR = r'([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"'
+ESCAPE_OR_TEXT = r"\\.|[^\\]+"
+ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
 # OpenMetrics: a sample may end with an exemplar, ` # {trace_id="..."} <value> [<timestamp>]`, which is not the
 # sample's value
 EXEMPLAR = " # {"
@@ -69,9 +73,15 @@ def file_context(path: Path) -> tuple[datetime | None, str]:
 
 
 def _label(name: str) -> str:
-    """A label's value, NULL when the label set has no such label (an empty value stays '')."""
-    quoted = r"""(?:^|[,\s])""" + name + r"""=("(?:[^"\\]|\\.)*")"""
-    return f"nullif(regexp_extract(labels, {sql_literal(quoted)}, 1), '')[2:-2]"
+    """A label's value, decoded, NULL when the label set has no such label (an empty value stays '')."""
+    return _unescaped(f"quoted_values[list_position(label_names, {sql_literal(name)})]")
+
+
+def _unescaped(value: str) -> str:
+    """A label value with the exposition format's escapes (backslash, double quote, newline) undone."""
+    pieces = f"regexp_extract_all({value}, {sql_literal(ESCAPE_OR_TEXT)})"
+    cases = " ".join(f"when {sql_literal(k)} then {sql_literal(v)}" for k, v in ESCAPES.items())
+    return f"array_to_string(list_transform({pieces}, lambda t: case t {cases} else t end), '')"
 
 
 def _out_of_range() -> str:
@@ -95,6 +105,7 @@ def _problem() -> tuple[str, str]:
     rules = [
         (INVALID_UTF8[0], "sanitized and contains(text, '\ufffd')", INVALID_UTF8[1]),
         ("unparseable_line", "not parsed", "'not a Prometheus text sample line'"),
+        ("duplicate_label", "duplicate_label", "'a label name appears twice in the label set'"),
         ("bad_value", "value is null", "format('value {} is not a number', value_text)"),
         ("non_finite_value", "not isfinite(value)", "format('value {} is not finite', value_text)"),
         (
@@ -181,8 +192,13 @@ def batch_sql(files: list[TextFile], threads: int = 1, context: list[tuple] | No
         select labels,
             coalesce({_label("Hostname")}, {_label("hostname")}) as host_label,
             try_cast({_label("gpu")} as bigint) as gpu,
-            {label_columns}
-        from (select distinct labels from heads)
+            {label_columns},
+            len(label_names) <> len(list_distinct(label_names)) as duplicate_label
+        from (
+            select labels, regexp_extract_all(labels, {sql_literal(LABEL_PAIR)}, 1) as label_names,
+                regexp_extract_all(labels, {sql_literal(LABEL_PAIR)}, 2) as quoted_values
+            from (select distinct labels from heads)
+        )
     ),
     head_info as (
         select heads.head, heads.metric,
