@@ -116,7 +116,9 @@ def failure_reason(result) -> str:
 def rejected(result) -> str:
     """What the run's loads rejected, from the materializations' metadata: quarantined lines and unread files."""
     lines, reasons, unread = 0, {}, []
-    for event in result.get_asset_materialization_events():
+    # a run over several days records one materialization per day, each with the whole run's metadata
+    once = {event.asset_key: event for event in result.get_asset_materialization_events()}
+    for event in once.values():
         meta = event.step_materialization_data.materialization.metadata
         lines += meta["rows_quarantined"].value if "rows_quarantined" in meta else 0
         for reason, n in (meta["quarantined_by_reason"].value if "quarantined_by_reason" in meta else {}).items():

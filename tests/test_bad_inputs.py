@@ -302,6 +302,40 @@ CASES = [
         {"out_of_range": 3},
     ),
     Case(
+        "beyond_the_gpu_models_own_limits",  # an H100 80GB: 700 W at most (a short excursion above), 80 GiB
+        "dcgm_samples",
+        "h1.prom",
+        (
+            f"DCGM_FI_DEV_POWER_USAGE{{{LABELS}}} 820 {TS}\n"  # within the excursion: loads
+            + f"DCGM_FI_DEV_POWER_USAGE{{{LABELS}}} 1100 {TS}\n"
+            + f"DCGM_FI_DEV_FB_USED{{{LABELS}}} 81000 {TS}\n"
+            + f"DCGM_FI_DEV_FB_USED{{{LABELS}}} 96000 {TS}\n"
+            + f"DCGM_FI_DEV_POWER_USAGE{{{LABELS.replace('H100 80GB HBM3', 'Z9')}}} 1100 {TS}\n"  # a model not listed
+        ).encode(),
+        3,
+        {"out_of_range": 2},
+    ),
+    Case(
+        "memory_in_bytes_is_judged_in_bytes",  # newer exporters state the unit in HELP; staging converts
+        "dcgm_samples",
+        "h1.prom",
+        (
+            "# HELP DCGM_FI_DEV_FB_USED Framebuffer memory used (in B).\n# TYPE DCGM_FI_DEV_FB_USED gauge\n"
+            + f"DCGM_FI_DEV_FB_USED{{{LABELS}}} 80000000000 {TS}\n"
+            + f"DCGM_FI_DEV_FB_USED{{{LABELS}}} 90000000000 {TS}\n"
+        ).encode(),
+        1,
+        {"out_of_range": 1},
+    ),
+    Case(
+        "beyond_an_l4s_power_in_nvidia_smi",  # an L4 is a 72 W card
+        "nvidia_smi_samples",
+        "h2.csv",
+        (SMI_HEADER + smi(power="90.0 W") + smi(power="140.0 W")).encode(),
+        1,
+        {"out_of_range": 1},
+    ),
+    Case(
         "uuid_without_gpu_index",  # staging needs the index: loaded, it would vanish there while "loaded"
         "dcgm_samples",
         "h1.prom",

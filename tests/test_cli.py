@@ -52,7 +52,8 @@ def test_a_failed_run_is_said_in_one_line_naming_the_step_and_the_root_error():
 
 
 def test_a_run_says_what_its_loads_rejected(tmp_path):
-    """The ingest asset's metadata, read back by the CLI: quarantined lines by reason, and the files not read."""
+    """The ingest asset's metadata, read back by the CLI: quarantined lines by reason, and the files not read,
+    counted once for a run over two days."""
     from dagster_duckdb import DuckDBResource
 
     from pipelines.defs.ingest.assets import ingest_assets
@@ -66,10 +67,13 @@ def test_a_run_says_what_its_loads_rejected(tmp_path):
         "8|c|t|u|2025-03-03T00:00:00|2025-03-03T01:00:00\n"
     )
     (folder / "cut.log.gz").write_bytes(b"not gzip\n")
+    clean_day = tmp_path / "landing" / "sacct_jobs" / "dt=2025-03-04" / "jobs.log"
+    clean_day.parent.mkdir()
+    clean_day.write_text((folder / "jobs.log").read_text().splitlines(keepends=True)[0] + "9|c|t|u|||||gres/gpu=1|n1\n")
     sacct = next(a for a in ingest_assets if a.key.path[-1] == "sacct_jobs")
-    result = dg.materialize(
+    result = dg.materialize(  # one run over both days, as the CLI runs consecutive days
         [sacct],
-        partition_key="2025-03-03",
+        tags={"dagster/asset_partition_range_start": "2025-03-03", "dagster/asset_partition_range_end": "2025-03-04"},
         resources={
             "duckdb": DuckDBResource(database=str(tmp_path / "w.duckdb")),
             "landing": LandingArea(path=str(tmp_path / "landing")),

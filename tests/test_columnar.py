@@ -56,10 +56,11 @@ def test_good_and_bad_rows_are_loaded_or_quarantined_and_reconcile(tmp_path, con
         sample(gpu=3, Hostname=None),
         sample(gpu=4, timestamp=datetime(2025, 3, 9, tzinfo=UTC)),  # six days off its partition
         sample(gpu=5, DCGM_FI_DEV_POWER_USAGE=float("nan")),
+        sample(gpu=6, DCGM_FI_DEV_FB_USED=90000.0),  # more than an H100 80GB has
     ]
     path = land(tmp_path, rows)
     summary = replace_day(con, COLUMNAR, DAY, landed([path], tmp_path))
-    assert summary == {"files": 1, "rows_read": 6, "rows_loaded": 1, "rows_quarantined": 5}
+    assert summary == {"files": 1, "rows_read": 7, "rows_loaded": 1, "rows_quarantined": 6}
     reasons = dict(con.execute("select source_line, reason from raw.quarantine order by 1").fetchall())
     assert reasons == {
         2: "out_of_range",
@@ -67,12 +68,13 @@ def test_good_and_bad_rows_are_loaded_or_quarantined_and_reconcile(tmp_path, con
         4: "missing_hostname",
         5: "timestamp_outside_partition",
         6: "non_finite_value",
+        7: "out_of_range",
     }
     # the rejected row is kept whole, for a human to read
     raw_text = con.execute("select raw_text from raw.quarantine where source_line = 2").fetchall()[0][0]
     assert '"gpu_util_pct":140.0' in raw_text
     audit = con.execute("select rows_read, rows_loaded, rows_quarantined, status from raw.load_audit").fetchall()
-    assert audit == [(6, 1, 5, "partial")]
+    assert audit == [(7, 1, 6, "partial")]
     loaded = con.execute("select hostname, gpu, gpu_util_pct, fb_used_mib, source_file from raw.gpu_samples").fetchall()
     assert loaded == [("h1", 0, 97.0, 70000.0, "gpu_samples/dt=2025-03-03/part.parquet")]
 

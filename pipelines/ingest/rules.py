@@ -29,6 +29,7 @@ class Reading:
     high: float | None
     gpu_samples: str | None = None  # column in the canonical columnar telemetry
     nvidia_smi: str | None = None  # column in the nvidia-smi log table
+    model_limit: str | None = None  # "memory" or "power": also bounded by the GPU model's own (GPU_MODELS)
 
     @property
     def is_percent(self) -> bool:
@@ -47,14 +48,63 @@ READINGS = [
     Reading("DCGM_FI_PROF_", 0, 1),
     # physical limits with room to spare: no GPU has 512 GiB of memory (the largest, 288 GB) or draws 2 kW (the
     # largest, ~1.2 kW); a reading beyond them is a broken counter, which would be averaged into the marts
-    Reading("DCGM_FI_DEV_FB_USED", 0, MAX_GPU_MEMORY_MIB, "fb_used_mib", "memory_used_mib"),
-    Reading("DCGM_FI_DEV_FB_FREE", 0, MAX_GPU_MEMORY_MIB, "fb_free_mib", "memory_free_mib"),
-    Reading("DCGM_FI_DEV_FB_TOTAL", 0, MAX_GPU_MEMORY_MIB, None, "memory_total_mib"),
-    Reading("DCGM_FI_DEV_POWER_USAGE", 0, MAX_GPU_POWER_W, "power_w", "power_draw_w"),
+    Reading("DCGM_FI_DEV_FB_USED", 0, MAX_GPU_MEMORY_MIB, "fb_used_mib", "memory_used_mib", "memory"),
+    Reading("DCGM_FI_DEV_FB_FREE", 0, MAX_GPU_MEMORY_MIB, "fb_free_mib", "memory_free_mib", "memory"),
+    Reading("DCGM_FI_DEV_FB_TOTAL", 0, MAX_GPU_MEMORY_MIB, None, "memory_total_mib", "memory"),
+    Reading("DCGM_FI_DEV_POWER_USAGE", 0, MAX_GPU_POWER_W, "power_w", "power_draw_w", "power"),
     Reading("DCGM_FI_DEV_GPU_TEMP", -40, 150, "gpu_temp_c", "temperature_gpu_c"),
     Reading("DCGM_FI_DEV_MEMORY_TEMP", -40, 150),
     Reading("DCGM_FI_DEV_XID_ERRORS", 0, MAX_XID, "xid"),
 ]
+
+
+@dataclass(frozen=True)
+class GpuModel:
+    """A GPU family's physical limits, for the model names exporters and nvidia-smi report."""
+
+    pattern: str  # a regular expression, case-insensitive, on the reported model name
+    memory_gib: int  # the board's memory: no reading of used, free or total memory exceeds it
+    max_power_w: int  # the highest power limit the board can be set to
+
+
+# first match wins (the more specific names first); a model not listed has only the READINGS limits
+GPU_MODELS = [
+    GpuModel(r"GB200", 192, 1200),
+    GpuModel(r"B200", 192, 1000),
+    GpuModel(r"H200", 141, 700),
+    GpuModel(r"H100.*NVL", 94, 400),
+    GpuModel(r"H100.*PCIe", 80, 350),
+    GpuModel(r"H[18]00", 80, 700),
+    GpuModel(r"A[18]00.*40GB", 40, 400),
+    GpuModel(r"A[18]00", 80, 400),
+    GpuModel(r"L40", 48, 350),
+    GpuModel(r"\bL4\b", 24, 75),
+    GpuModel(r"\bA10G?\b", 24, 300),
+    GpuModel(r"\bT4\b", 16, 70),
+    GpuModel(r"V100.*32GB", 32, 350),
+    GpuModel(r"V100", 16, 350),
+]
+# a sampled power reading may exceed the limit in a short excursion, not by a quarter: beyond it, a broken counter
+POWER_EXCURSION = 1.25
+
+
+def model_limit(reading: Reading, model: GpuModel) -> float | None:
+    """A reading's upper bound on a GPU of `model`, in the reading's unit (MiB, W); None: not bounded by model."""
+    if reading.model_limit == "memory":
+        return model.memory_gib * 1024
+    if reading.model_limit == "power":
+        return model.max_power_w * POWER_EXCURSION
+    return None
+
+
+def model_limit_sql(reading: Reading, model_name: str) -> str | None:
+    """SQL: the reading's bound on the GPU model named by the SQL expression `model_name` (NULL: not listed)."""
+    if reading.model_limit is None:
+        return None
+    cases = " ".join(
+        f"when regexp_matches({model_name}, '(?i){m.pattern}') then {model_limit(reading, m)}" for m in GPU_MODELS
+    )
+    return f"case {cases} end"
 
 
 @dataclass(frozen=True)

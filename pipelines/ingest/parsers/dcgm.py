@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from ..landing import LandedFile
-from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS
+from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS, model_limit_sql
 from ..specs import Batch
 from .base import Parsed, batch_as_parsed, duckdb_columns, sql_literal
 from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, text_batch, text_files
@@ -85,19 +85,24 @@ def _unescaped(value: str) -> str:
 
 
 def _out_of_range() -> str:
-    """Whether a sample's value is outside its reading's range (rules.READINGS; a percentage sent as a ratio is
-    judged as one), as SQL."""
+    """Whether a sample's value is outside its reading's range (rules.READINGS, and its GPU model's limits where
+    the model is listed), as SQL. A percentage sent as a ratio is judged as one, memory sent in bytes in MiB."""
     cases = []
     for r in READINGS:
         applies = f"starts_with(metric, '{r.field}')" if r.field.endswith("_") else f"metric = '{r.field}'"
         if r.is_percent:
-            cases.append(f"when {applies} and unit = 'ratio' then {_outside(r.low, 1)}")
-        cases.append(f"when {applies} then {_outside(r.low, r.high)}")
+            cases.append(f"when {applies} and unit = 'ratio' then {_outside('value', r.low, 1)}")
+        memory = r.model_limit == "memory"
+        value = "(case when unit in ('B', 'bytes') then value / 1048576 else value end)" if memory else "value"
+        limit = model_limit_sql(r, "model_name")
+        beyond_model = f" or coalesce({value} > {limit}, false)" if limit else ""
+        cases.append(f"when {applies} then {_outside(value, r.low, r.high)}{beyond_model}")
     return "case " + " ".join(cases) + " else false end"
 
 
-def _outside(low: float | None, high: float | None) -> str:
-    return " or ".join([f"value < {low}"] * (low is not None) + [f"value > {high}"] * (high is not None)) or "false"
+def _outside(value: str, low: float | None, high: float | None) -> str:
+    bounds = [f"{value} < {low}"] * (low is not None) + [f"{value} > {high}"] * (high is not None)
+    return " or ".join(bounds) or "false"
 
 
 def _problem() -> tuple[str, str]:

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from ..landing import LandedFile
-from ..rules import READINGS
+from ..rules import GPU_MODELS, READINGS, Reading, model_limit
 from ..specs import Batch
 from .base import FILE, Parsed, duckdb_columns, frames_batch, read_day_lines, rejects, split_bad_encoding
 
@@ -35,7 +35,7 @@ FIELDS = {
     "temperature.gpu": ("temperature_gpu_c", None, "float"),
 }
 REQUIRED = ("timestamp", "uuid", "index", "utilization.gpu")
-RANGES = {r.nvidia_smi: (r.low, r.high) for r in READINGS if r.nvidia_smi}
+RANGES = {r.nvidia_smi: r for r in READINGS if r.nvidia_smi}
 # text read into Python at a time (a fleet-day of logs is gigabytes)
 BATCH_BYTES = 64 << 20
 NOT_A_READING = r"^\[(N/A|Not Supported|Unknown Error|Insufficient Permissions|GPU requires reset)\]$"
@@ -64,6 +64,17 @@ def _header(text: str) -> list[tuple[str, str | None]]:
         if unit is not None and expected is not None and unit != expected:
             raise HeaderError(f"field {name} is in [{unit}], expected [{expected}]")
     return fields
+
+
+def _beyond_model(column: str, reading: Reading) -> pl.Expr:
+    """Whether a reading exceeds its GPU model's memory or power (rules.GPU_MODELS; the first model matching the
+    logged name), False for a model not listed."""
+    limit = pl.lit(None, pl.Float64)
+    for model in reversed(GPU_MODELS):  # built inside out, so the first match wins
+        bound = model_limit(reading, model)
+        if bound is not None:
+            limit = pl.when(pl.col("gpu_name").str.contains(f"(?i){model.pattern}")).then(bound).otherwise(limit)
+    return pl.col(column) > limit
 
 
 def parse_nvidia_smi(path: Path, hostname: str) -> Parsed:
@@ -152,11 +163,11 @@ def _body(body: pl.DataFrame, fields: list[tuple[str, str | None]]) -> tuple[pl.
     broken = with_problem.filter(bad_cells)
     typed = typed.filter(~bad_cells)
     impossible = pl.lit(False)
-    for col, (low, high) in RANGES.items():
+    for col, reading in RANGES.items():
         if col in typed.columns:
-            below = pl.col(col) < low if low is not None else pl.lit(False)
-            above = pl.col(col) > high if high is not None else pl.lit(False)
-            impossible = impossible | (below | above).fill_null(False)
+            below = pl.col(col) < reading.low if reading.low is not None else pl.lit(False)
+            above = pl.col(col) > reading.high if reading.high is not None else pl.lit(False)
+            impossible = impossible | (below | above | _beyond_model(col, reading)).fill_null(False)
     out_of_range = typed.filter(impossible)
     good = typed.filter(~impossible)
     for col, dtype in SCHEMA.items():
@@ -168,7 +179,8 @@ def _body(body: pl.DataFrame, fields: list[tuple[str, str | None]]) -> tuple[pl.
         rejects(
             out_of_range,
             "out_of_range",
-            "a reading outside its possible range (utilisation 0-100 %, power and memory >= 0, -40-150 °C)",
+            "a reading outside its possible range (utilisation 0-100 %, power and memory >= 0 and within the GPU "
+            "model's, -40-150 °C)",
         ),
     ]
     return good.select(*SCHEMA, FILE).cast(SCHEMA), pl.concat(out)

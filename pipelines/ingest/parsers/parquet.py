@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ..landing import LandedFile
-from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS
+from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS, Reading, model_limit_sql
 from ..specs import Batch
 from .base import glob_safe, sql_literal
 
@@ -61,7 +61,7 @@ MESSAGES = {
     "missing_gpu": "no gpu value (the GPU index)",
     "non_finite_value": "a reading is not finite",
     "dcgm_blank_sentinel": "a reading is a DCGM blank sentinel (no reading)",
-    "out_of_range": "a reading is outside its possible range",
+    "out_of_range": "a reading is outside its possible range (or beyond its GPU model's memory or power)",
 }
 
 
@@ -74,12 +74,16 @@ def _reason() -> str:
         "missing_gpu": "gpu is null",
         "non_finite_value": " or ".join(f"not isfinite({c})" for c in values),
         "dcgm_blank_sentinel": " or ".join(f"{c} >= {DCGM_BLANK_INT64_MIN} or {c} = {DCGM_BLANK_FP64}" for c in values),
-        "out_of_range": " or ".join(
-            " or ".join([f"{c} < {r.low}"] * (r.low is not None) + [f"{c} > {r.high}"] * (r.high is not None))
-            for c, r in METRICS.items()
-        ),
+        "out_of_range": " or ".join(_outside(c, r) for c, r in METRICS.items()),
     }
     return "case " + " ".join(f"when {cond} then '{reason}'" for reason, cond in rules.items()) + " end"
+
+
+def _outside(column: str, r: Reading) -> str:
+    """Whether a reading is outside its range, or beyond its GPU model's limit where the model is listed."""
+    bounds = [f"{column} < {r.low}"] * (r.low is not None) + [f"{column} > {r.high}"] * (r.high is not None)
+    limit = model_limit_sql(r, "model_name")
+    return " or ".join(bounds + ([f"coalesce({column} > {limit}, false)"] if limit else []))
 
 
 class ColumnarParquet:
@@ -96,7 +100,8 @@ class ColumnarParquet:
         )
         names = f"[{', '.join(sql_literal(f.name) for f in files)}]"
         source_file = f"{names}[list_position([{', '.join(map(sql_literal, paths))}], filename)]"
-        message = "case reject_reason " + " ".join(f"when '{k}' then '{v}'" for k, v in MESSAGES.items()) + " end"
+        messages = " ".join(f"when '{k}' then {sql_literal(v)}" for k, v in MESSAGES.items())
+        message = f"case reject_reason {messages} end"
         # raw_text: the row as read, under the raw table's column names (JSON only for the rejected rows)
         sql = f"""select *, {message} as reject_message,
                 case when reject_reason is not null then to_json(checked) end as reject_text
