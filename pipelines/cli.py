@@ -199,17 +199,19 @@ def summary() -> str:
 
 def quarantine_summary() -> str:
     """What the loader rejected, per raw table and day (marts.rpt_load_quality_daily of the published file): lines
-    quarantined by reason, and files not read (unreadable) or read once for two deliveries (duplicate)."""
+    quarantined by reason, files not read (unreadable), read once for two deliveries (duplicate) or holding no data
+    line (empty)."""
     with open_published(settings.published_db()) as con:
         rows = con.execute(
             "select table_name, partition_date, files, rows_read, rows_loaded, rows_quarantined, "
-            "quarantined_by_reason, unreadable_files, duplicate_files from marts.rpt_load_quality_daily "
+            "quarantined_by_reason, unreadable_files, duplicate_files, empty_files from marts.rpt_load_quality_daily "
             "order by rows_quarantined + unreadable_files + duplicate_files desc, table_name, partition_date"
         ).fetchall()
     lines = [f"{'table':<22} {'day':<10} {'files':>5} {'read':>10} {'loaded':>10} {'quarantined':>11}  reasons"]
-    for table, day, files, read, loaded, quarantined, reasons, unreadable, duplicate in rows:
+    for table, day, files, read, loaded, quarantined, reasons, unreadable, duplicate, empty in rows:
         why = [f"{k} {v}" for k, v in (reasons or {}).items()]
-        why += [f"{n} file(s) {what}" for n, what in ((unreadable, "unreadable"), (duplicate, "duplicate")) if n]
+        statuses = ((unreadable, "unreadable"), (duplicate, "duplicate"), (empty, "empty"))
+        why += [f"{n} file(s) {what}" for n, what in statuses if n]
         lines.append(
             f"{table:<22} {day!s:<10} {files:>5} {read:>10,} {loaded:>10,} {quarantined:>11,}  {', '.join(why)}"
         )

@@ -72,7 +72,7 @@ def tiny_warehouse(project_env, instance):
 
 HOSTILE = {  # what land_hostile_deliveries lands: the reasons and file statuses the warehouse must report
     "reasons": {"overlapping_validity", "duplicate_label", "bad_value"},
-    "statuses": {"unreadable", "duplicate"},
+    "statuses": {"unreadable", "duplicate", "empty"},
     "stray_folder": "dcgm_samples/dt=2025-13-01",
 }
 
@@ -80,7 +80,7 @@ HOSTILE = {  # what land_hostile_deliveries lands: the reasons and file statuses
 def land_hostile_deliveries(landing: Path) -> None:
     """Beside the fleet's own files, what real deliveries bring on a bad day; none of it may change a figure or
     stop the build: a host listed twice, a label named twice, NaN for a run id, a truncated gzip, the same file
-    delivered twice under two names, a folder for a day that does not exist."""
+    delivered twice under two names, an empty file, a folder for a day that does not exist."""
     day = sorted(p.name for p in (landing / "hosts").iterdir())[0]
     hosts = landing / "hosts" / day / "hosts.csv"
     first = hosts.read_text().splitlines()[1].split(",")
@@ -94,4 +94,5 @@ def land_hostile_deliveries(landing: Path) -> None:
     (landing / "dcgm_samples" / day / "late-node.prom.gz").write_bytes(gzip.compress(scrape.read_bytes())[:-40])
     sacct = sorted((landing / "sacct_jobs" / day).iterdir())[0]
     shutil.copy(sacct, sacct.with_name(sacct.stem + " (1)" + sacct.suffix))
+    (landing / "serving_deployments" / day / "resent.csv").write_bytes(b"")
     (landing / HOSTILE["stray_folder"]).mkdir()

@@ -41,6 +41,7 @@ class Case:
 
 CASES = [
     Case("empty_file", "dcgm_samples", "h1.prom", b"", 0),
+    Case("header_alone", "hosts", "hosts.csv", HOSTS_HEADER.encode(), 0),
     Case(
         "truncated_last_line",
         "dcgm_samples",
@@ -389,10 +390,11 @@ def test_bad_input_is_loaded_or_quarantined_and_reconciled(tmp_path, case):
         assert summary["rows_loaded"] == case.loaded
         reasons = dict(con.execute("select reason, count(*) from raw.quarantine group by 1").fetchall())
         assert reasons == case.quarantined
-        read, loaded, quarantined = con.execute(
-            "select rows_read, rows_loaded, rows_quarantined from raw.load_audit"
+        read, loaded, quarantined, status = con.execute(
+            "select rows_read, rows_loaded, rows_quarantined, status from raw.load_audit"
         ).fetchall()[0]
         assert read == loaded + quarantined and loaded == case.loaded
+        assert (status == "empty") == (read == 0)  # a delivery with nothing in it is seen as such
         named = con.execute(
             "select count(*) from raw.quarantine where source_file = ? and source_line > 0 and message <> ''",
             [f"{case.table}/dt={DAY}/{case.filename}"],

@@ -367,7 +367,7 @@ def test_hostile_deliveries_are_reported_and_change_nothing_else(published, tiny
     assert HOSTILE["statuses"] <= {s for (s,) in q(published, "select distinct status from raw.load_audit")}
     text = quarantine_summary()
     assert all(reason in text for reason in HOSTILE["reasons"])
-    assert "1 file(s) unreadable" in text and "1 file(s) duplicate" in text
+    assert "1 file(s) unreadable" in text and "1 file(s) duplicate" in text and "file(s) empty" in text
     assert q(published, "select count(*) from raw.load_audit where source_file like '%2025-13-01%'") == [(0,)]
     assert q(published, "select gpus from marts.rpt_fleet_summary")[0][0] == tiny_warehouse["gpus"]
 

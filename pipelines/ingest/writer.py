@@ -123,8 +123,8 @@ def _write_batch(con, source: RawSource, day: date, files: list[LandedFile], bat
 
 
 def _insert_audit(con, table: str, day: date, files: list[LandedFile], read=None, rejected=None) -> list[tuple]:
-    """One audit row per file: its counts and status — loaded, partial, rejected, duplicate (the same bytes as a
-    file before it, read once) or unreadable (with the problem)."""
+    """One audit row per file: its counts and status — loaded, partial, rejected, empty (no data line), duplicate
+    (the same bytes as a file before it, read once) or unreadable (with the problem)."""
     read, rejected, now = read or {}, rejected or {}, datetime.now(UTC)
     audit, read_from = [], {f.name for f in files_to_read(files)}
     for f in files:
@@ -135,7 +135,8 @@ def _insert_audit(con, table: str, day: date, files: list[LandedFile], read=None
             audit.append((table, day, f.name, f.size, f.sha256, 0, 0, 0, now, "duplicate", None))
             continue
         n, bad = read.get(f.name, 0), rejected.get(f.name, 0)
-        status = "loaded" if not bad else ("rejected" if bad == n else "partial")
+        # an empty delivery (no file, or only a header) is kept apart from one that loaded, so it is seen
+        status = "empty" if n == 0 else "loaded" if not bad else ("rejected" if bad == n else "partial")
         audit.append((table, day, f.name, f.size, f.sha256, n, n - bad, bad, now, status, None))
     if audit:  # one statement from a frame: executemany costs ~1 ms a row, and a telemetry day has a file per host
         columns = [c[0] for c in con.execute("select * from raw.load_audit limit 0").description]

@@ -21,6 +21,8 @@ files as (
         count(*) filter (where status = 'duplicate') as duplicate_files,
         -- a file seen and not read (permission, a dangling link, a broken gzip): the day loaded without it
         count(*) filter (where status = 'unreadable') as unreadable_files,
+        -- a delivery with no data line (an empty file, a header alone): nothing lost, but worth a look
+        count(*) filter (where status = 'empty') as empty_files,
         max(loaded_at) as last_loaded_at
     from audit
     group by all
