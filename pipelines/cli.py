@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -77,7 +79,7 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         result = run_quietly(ingest, instance, tags | partition_span([first, last]))
         if not result.success:
             raise SystemExit(f"ingest of {first}..{last} failed: {failure_reason(result)}")
-        print(f"ingested {first}..{last}: {rejected(result)}", flush=True)
+        print(f"ingest   {first}..{last}: {ingest_report(result)}", flush=True)
     # the days whose raw data the incremental models have not built since they were loaded (an earlier run
     # killed between its load and its refresh included); with none, the last landed day, so that the
     # unpartitioned models and the publish still follow the latest inputs
@@ -89,15 +91,26 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         print("nothing landed: no refresh", flush=True)
         return
     rebuild = stale or known[-1:]
-    print(f"rebuilding {len(stale)} stale day(s){': ' + stale[0] + ' .. ' + stale[-1] if stale else ''}", flush=True)
+    days = f"{len(stale)} changed day(s){': ' + stale[0] + ' .. ' + stale[-1] if stale else ''}"
+    print(f"refresh  dbt build of {days}, publish, exports ...", flush=True)
     result = run_quietly(definitions.resolve_job_def("refresh_warehouse_job"), instance, tags | partition_span(rebuild))
     if not result.success:
         raise SystemExit(f"dbt build / publish failed: {failure_reason(result)}")
+    print(f"refresh  {refresh_report(result)}; published {settings.published_db()} (full log: {run_log()})", flush=True)
+
+
+def run_log() -> Path:
+    """Where the CLI's runs write everything they log (the Dagster UI keeps the same events per run)."""
+    return settings.work_db().parent / "logs" / "pipeline.log"
 
 
 def run_quietly(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str]):
-    """Run a job in this process; a failure is returned (and said in one line), not raised as a traceback."""
-    return job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    """Run a job in this process, everything it writes (Dagster's events, dbt's lines, GX's progress bars) sent to
+    the run log; a failure is returned (and said in one line), not raised as a traceback."""
+    log = run_log()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as out, redirect_stdout(out), redirect_stderr(out):
+        return job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
 
 
 def failure_reason(result) -> str:
@@ -113,29 +126,36 @@ def failure_reason(result) -> str:
     return f"{failures[0].step_key}: {message}{more}; see the Dagster run {result.run_id}"
 
 
-def rejected(result) -> str:
-    """What the run's loads rejected, from the materializations' metadata: quarantined lines and unread files."""
-    lines, reasons, unread = 0, {}, []
+def ingest_report(result) -> str:
+    """What the run's loads read and rejected, from the materializations' metadata: files, lines, quarantined lines
+    by reason and unread files."""
+    totals, reasons, unread = {"files": 0, "rows_read": 0, "rows_quarantined": 0}, {}, []
     # a run over several days records one materialization per day, each with the whole run's metadata
     once = {event.asset_key: event for event in result.get_asset_materialization_events()}
     for event in once.values():
-        meta = event.step_materialization_data.materialization.metadata
-        lines += meta["rows_quarantined"].value if "rows_quarantined" in meta else 0
-        for reason, n in (meta["quarantined_by_reason"].value if "quarantined_by_reason" in meta else {}).items():
+        meta = {k: v.value for k, v in event.step_materialization_data.materialization.metadata.items()}
+        for key in totals:
+            totals[key] += meta.get(key, 0)
+        for reason, n in meta.get("quarantined_by_reason", {}).items():
             reasons[reason] = reasons.get(reason, 0) + n
-        unread += meta["unread_files"].value if "unread_files" in meta else []
-    said = (
-        [f"{lines:,} line(s) quarantined ({', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))})"]
-        if lines
-        else []
-    )
-    said += (
-        [f"{len(unread)} file(s) not read ({'; '.join(unread[:3])}{' ...' if len(unread) > 3 else ''})"]
-        if unread
-        else []
-    )
-    return (
-        "ok" + (", " + ", ".join(said) if said else "") + ("; see `python -m pipelines.cli quarantine`" if said else "")
+        unread += meta.get("unread_files", [])
+    said = [f"{totals['files']:,} file(s), {totals['rows_read']:,} new line(s) read"]
+    if totals["rows_quarantined"]:
+        why = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))
+        said.append(f"{totals['rows_quarantined']:,} quarantined ({why})")
+    if unread:
+        said.append(f"{len(unread)} file(s) not read ({'; '.join(unread[:3])}{' ...' if len(unread) > 3 else ''})")
+    see = "; see `python -m pipelines.cli quarantine`" if len(said) > 1 else ""
+    return ", ".join(said) + see
+
+
+def refresh_report(result) -> str:
+    """What a refresh built and checked: dbt models (as assets), their tests and the raw checks (asset checks)."""
+    built = {e.asset_key for e in result.get_asset_materialization_events()}
+    checks = result.get_asset_check_evaluations()
+    failed = sum(not c.passed for c in checks)
+    return f"{len(built)} asset(s) built, {len(checks) - failed} check(s) passed" + (
+        f", {failed} failed" if failed else ""
     )
 
 

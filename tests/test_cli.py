@@ -6,7 +6,7 @@ import subprocess
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRun
 
-from pipelines.cli import PID_TAG, failure_reason, rejected, release_stale_claims
+from pipelines.cli import PID_TAG, failure_reason, ingest_report, release_stale_claims
 
 
 def dead_pid() -> str:
@@ -79,14 +79,22 @@ def test_a_run_says_what_its_loads_rejected(tmp_path):
             "landing": LandingArea(path=str(tmp_path / "landing")),
         },
     )
-    said = rejected(result)
-    assert said.startswith("ok, 1 line(s) quarantined (field_count 1), 1 file(s) not read (")
+    said = ingest_report(result)
+    assert said.startswith("3 file(s), 3 new line(s) read, 1 quarantined (field_count 1), 1 file(s) not read (")
     assert "cut.log.gz: BadGzipFile" in said
 
 
-def test_a_run_that_rejected_nothing_says_ok():
+def test_a_run_that_rejected_nothing_says_what_it_read():
     @dg.asset
     def clean():
-        return dg.MaterializeResult(metadata={"rows_quarantined": 0, "quarantined_by_reason": {}, "unread_files": []})
+        return dg.MaterializeResult(
+            metadata={
+                "files": 2,
+                "rows_read": 10,
+                "rows_quarantined": 0,
+                "quarantined_by_reason": {},
+                "unread_files": [],
+            }
+        )
 
-    assert rejected(dg.materialize([clean])) == "ok"
+    assert ingest_report(dg.materialize([clean])) == "2 file(s), 10 new line(s) read"
