@@ -160,22 +160,26 @@ def refresh_report(result) -> str:
 
 
 class Shown:
-    """A summary figure: formatted as asked, or `n/a` when the data could not measure it (NULL)."""
+    """A summary figure: formatted as asked, or `not measured` when the data could not measure it (NULL)."""
 
     def __init__(self, value):
         self.value = value
 
     def __format__(self, spec: str) -> str:
-        return "n/a" if self.value is None else format(self.value, spec)
+        return NOT_MEASURED if self.value is None else format(self.value, spec)
+
+
+NOT_MEASURED = "not measured"
 
 
 def summary() -> str:
-    """The headline of the published warehouse: rows of marts.rpt_fleet_summary, formatted (dbt owns the math)."""
+    """The headline of the published warehouse: rows of marts.rpt_fleet_summary, formatted (dbt owns the math). A
+    line whose leading figure this data cannot measure says so, rather than print zeros."""
     path = settings.published_db()
     with open_published(path) as con:
         result = con.execute("select * from marts.rpt_fleet_summary")
         row = dict(zip([d[0] for d in result.description], result.fetchall()[0], strict=True))
-        minutes = ("median_time_to_start_s", "median_time_to_recover_s")
+        minutes = ("median_time_to_start_s", "median_time_to_recover_s", "median_queue_wait_s")
         row |= {k[:-2] + "_min": None if row[k] is None else row[k] / 60 for k in minutes}
         advice = con.execute(
             "select team, model_name, gpu_band, current_interval_s, optimal_interval_s, gpu_hours_saved_per_month, "
@@ -184,28 +188,65 @@ def summary() -> str:
             "order by gpu_hours_saved_per_month desc limit 1"
         ).fetchall()
     r = {k: Shown(v) for k, v in row.items()}
+    # (label, the figure without which the line says nothing, the line)
+    measured = [
+        (
+            "fleet",
+            "hosts",
+            f"{r['hosts']:,} hosts, {r['gpus']:,} GPUs, {r['days']} days "
+            f"({r['window_start']:%Y-%m-%d} .. {r['window_end']:%Y-%m-%d})",
+        ),
+        (
+            "capacity",
+            "capacity_gpu_hours",
+            f"{r['capacity_gpu_hours']:,.0f} GPU-hours, ${r['capacity_cost_usd']:,.0f} "
+            f"at inventory rates ({r['idle_cost_share']:.1%} of it idle)",
+        ),
+        (
+            "allocated",
+            "allocated_ratio",
+            f"{r['allocated_ratio']:.1%}   intentional idle: "
+            f"{r['intentional_idle_ratio']:.1%}   unintended idle: {r['unintended_idle_ratio']:.1%}",
+        ),
+        (
+            "ROI chain",
+            "lower_roi_ratio",
+            f"lower-ROI {r['lower_roi_ratio']:.1%} of capacity, higher-ROI "
+            f"{r['higher_roi_ratio']:.1%}; {r['models_trained']} models trained, {r['models_deployed']} deployed",
+        ),
+        (
+            "training",
+            "ett_ratio",
+            f"ETT {r['ett_ratio']:.1%} of job time ({r['requeue_wait_ratio']:.1%} waiting to "
+            f"requeue; goodput of held GPU time {r['held_goodput_ratio']:.1%}); median time to start "
+            f"{r['median_time_to_start_min']:.1f} min, to recover {r['median_time_to_recover_min']:.1f} min",
+        ),
+        (
+            "util",
+            "allocated_gpu_util_ratio",
+            f"{r['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while held; energy {r['energy_mwh']:.2f} MWh",
+        ),
+        (
+            "jobs",
+            "scheduler_jobs",
+            f"{r['scheduler_jobs']:,} scheduler jobs, {r['failed_jobs']:,} failed, "
+            f"{r['preempted_jobs']:,} preempted; median queue wait {r['median_queue_wait_min']:.1f} min",
+        ),
+        (
+            "traffic",
+            "inference_requests",
+            f"{r['inference_requests']:,} inference requests; "
+            f"{r['low_traffic_models']} low-traffic models, ${r['low_traffic_reclaimable_usd_per_month']:,.0f}/month "
+            "reclaimable",
+        ),
+    ]
     lines = [
         f"warehouse: {path}  (open read-only: duckdb -readonly {path})",
         f"coverage:  GPU telemetry {r['telemetry_coverage']}, jobs {r['jobs_coverage']}, "
-        f"traffic {r['traffic_coverage']} (n/a: not measured on this data; see marts.dim_dataset_coverage)",
-        f"fleet:     {r['hosts']} hosts, {r['gpus']} GPUs, {r['days']} days "
-        f"({r['window_start']:%Y-%m-%d} .. {r['window_end']:%Y-%m-%d})",
-        f"capacity:  {r['capacity_gpu_hours']:,.0f} GPU-hours, ${r['capacity_cost_usd']:,.0f} at inventory rates "
-        f"({r['idle_cost_share']:.1%} of it idle)",
-        f"allocated: {r['allocated_ratio']:.1%}   intentional idle: {r['intentional_idle_ratio']:.1%}   "
-        f"unintended idle: {r['unintended_idle_ratio']:.1%}",
-        f"ROI chain: lower-ROI {r['lower_roi_ratio']:.1%} of capacity, higher-ROI {r['higher_roi_ratio']:.1%}; "
-        f"{r['models_trained']} models trained, {r['models_deployed']} deployed",
-        f"training:  ETT {r['ett_ratio']:.1%} of job time ({r['requeue_wait_ratio']:.1%} waiting to requeue; "
-        f"goodput of held GPU time {r['held_goodput_ratio']:.1%}); median time to start "
-        f"{r['median_time_to_start_min']:.1f} min, to recover {r['median_time_to_recover_min']:.1f} min",
-        f"util:      {r['allocated_gpu_util_ratio']:.1%} mean GPU utilisation while held; "
-        f"energy {r['energy_mwh']:.2f} MWh",
-        f"jobs:      {r['scheduler_jobs']} scheduler jobs, {r['failed_jobs']} failed, "
-        f"{r['preempted_jobs']} preempted; {r['inference_requests']:,} inference requests",
-        f"serving:   {r['low_traffic_models']} low-traffic models, "
-        f"${r['low_traffic_reclaimable_usd_per_month']:,.0f}/month reclaimable",
+        f"traffic {r['traffic_coverage']} (see marts.dim_dataset_coverage)",
     ]
+    for label, leading, text in measured:
+        lines.append(f"{label + ':':<10} {NOT_MEASURED + ' on this data' if row[leading] is None else text}")
     for team, model, band, current, optimal, saved, incidents, advised in advice:
         lines.append(
             f"advice:    {team}/{model} ({band} GPUs): checkpoint every {optimal / 60:.0f} min instead of "

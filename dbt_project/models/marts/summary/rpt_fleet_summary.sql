@@ -47,12 +47,29 @@ coverage as (
     select * from {{ ref('int_coverage') }}
 ),
 
+hosts as (
+    select * from {{ ref('stg_inventory__hosts') }}
+),
+
+inventory as (
+    -- the fleet as the inventory lists it (each host at its newest period), whether telemetry measures it or not
+    select count(*) as hosts, sum(gpu_count) as gpus
+    from (select host_id, arg_max(gpu_count, valid_from) as gpu_count from hosts group by host_id)
+),
+
+job_window as (
+    -- where no telemetry gives the window, the jobs do: from the first submission to the last end
+    select
+        date_trunc('hour', min(submitted_at)) as first_hour,
+        date_trunc('hour', max(coalesce(ended_at, submitted_at))) + interval 1 hour as end_hour
+    from jobs
+    where scheduler <> 'serving'
+),
+
 fleet as (
     select
-        count(distinct host_id) as hosts,
-        count(distinct host_id || '/' || gpu_index) as gpus,
-        min(hour_at) as window_start,
-        max(hour_at) + interval 1 hour as window_end,
+        min(hour_at) as capacity_start,
+        max(hour_at) + interval 1 hour as capacity_end,
         {{ s_to_hours('sum(existing_s)') }} as capacity_gpu_hours,
         {{ s_to_hours('sum(allocated_active_s + allocated_idle_s)') }} as allocated_gpu_hours,
         {{ s_to_hours('sum(down_planned_s + reserved_dr_s + reserved_push_s)') }} as intentional_idle_gpu_hours,
@@ -83,11 +100,14 @@ chain as (
 
 final as (
     select
-        fleet.*,
+        inventory.*,
+        coalesce(fleet.capacity_start, job_window.first_hour) as window_start,
+        coalesce(fleet.capacity_end, job_window.end_hour) as window_end,
+        fleet.* exclude (capacity_start, capacity_end),
         activity.*,
         held_activity.*,
         chain.*,
-        date_diff('day', fleet.window_start, fleet.window_end) as days,
+        date_diff('day', window_start, window_end) as days,
         -- shares of capacity: only on data that covers the whole fleet (a sampled trace leaves them NULL)
         case when coverage.fleet_covered then fleet.allocated_gpu_hours / nullif(fleet.capacity_gpu_hours, 0) end
             as allocated_ratio,
@@ -109,15 +129,26 @@ final as (
             as requeue_wait_ratio,
         (select median(time_to_start_s) from training_runs) as median_time_to_start_s,
         (select median(time_to_recover_s) from recoveries) as median_time_to_recover_s,
-        (select count(*) from jobs where scheduler <> 'serving') as scheduler_jobs,
-        (select count(*) from jobs where final_state = 'failed') as failed_jobs,
-        (select count(*) from jobs where final_state = 'preempted') as preempted_jobs,
-        coalesce((select sum(requests) from serving), 0) as inference_requests,
-        (select count(*) from low_traffic) as low_traffic_models,
-        (select coalesce(sum(reclaimable_usd_per_month), 0) from low_traffic) as low_traffic_reclaimable_usd_per_month,
+        -- counts only where the data has the subject at all: a trace without traffic served no request unmeasured
+        case when coverage.jobs_coverage <> 'none' then (select count(*) from jobs where scheduler <> 'serving') end
+            as scheduler_jobs,
+        case when coverage.jobs_coverage <> 'none' then (select count(*) from jobs where final_state = 'failed') end
+            as failed_jobs,
+        case when coverage.jobs_coverage <> 'none' then (select count(*) from jobs where final_state = 'preempted') end
+            as preempted_jobs,
+        (select median(wait_s) from jobs where scheduler <> 'serving' and started_at is not null)
+            as median_queue_wait_s,
+        case when coverage.traffic_coverage <> 'none' then coalesce((select sum(requests) from serving), 0) end
+            as inference_requests,
+        case when coverage.traffic_coverage <> 'none' then (select count(*) from low_traffic) end as low_traffic_models,
+        case when coverage.traffic_coverage <> 'none' then
+            (select coalesce(sum(reclaimable_usd_per_month), 0) from low_traffic)
+        end as low_traffic_reclaimable_usd_per_month,
         (select sum(cost_usd) from costs) as capacity_cost_usd,
         (select sum(cost_usd) filter (where cost_kind = 'idle') / sum(cost_usd) from costs) as idle_cost_share
-    from fleet
+    from inventory
+    cross join fleet
+    cross join job_window
     cross join activity
     cross join held_activity
     cross join chain
