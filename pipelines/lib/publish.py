@@ -1,33 +1,37 @@
 """Publish the working DuckDB file as the analysts' file with an atomic replace.
 
-Readers open data/warehouse.duckdb read-only. We never write to it: the working file is checkpointed,
-copied beside the published file, verified by opening the copy, and renamed over it. A reader holding the
-old file keeps its consistent version; the next open sees the new one; a crash leaves the old one intact."""
+Readers open data/warehouse.duckdb read-only. We never write to it: the working file is checkpointed, copied
+beside the published file in the storage format readers open (DuckDB 1.x for BI tools; settings), verified by
+opening the copy, and renamed over it. A reader holding the old file keeps its consistent version; the next open
+sees the new one; a crash leaves the old one intact."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
 
 from .privacy import scrub_identities
 from .processes import process_alive
+from .settings import DEFAULT_STORAGE_VERSION
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("checkpoint")
 
 
-def publish_copy(work: Path, published: Path, scrub_key: str | None = None) -> dict[str, int]:
-    """Copy `work` (closed and checkpointed by the caller) over `published`; returns rows per schema.table.
-    With `scrub_key`, identities in the copy's raw tables are pseudonymised before it is published."""
+def publish_copy(
+    work: Path, published: Path, scrub_key: str | None = None, storage_version: str = DEFAULT_STORAGE_VERSION
+) -> dict[str, int]:
+    """Copy `work` (closed and checkpointed by the caller) over `published`, written in `storage_version`; returns
+    rows per schema.table. With `scrub_key`, identities in the copy's raw tables are pseudonymised before it is
+    published."""
     published.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_copies(published)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(work, tmp)
+        copy_database(work, tmp, storage_version)
         if scrub_key is not None:
             with duckdb.connect(str(tmp)) as con:
                 scrub_identities(con, scrub_key)
@@ -44,6 +48,18 @@ def publish_copy(work: Path, published: Path, scrub_key: str | None = None) -> d
     finally:
         tmp.unlink(missing_ok=True)
     return counts
+
+
+def copy_database(source: Path, target: Path, storage_version: str) -> None:
+    """Write every schema, table, view and macro of `source` into a new file `target` in `storage_version`."""
+    with duckdb.connect() as con:
+        con.execute(f"attach {sql_literal(str(source))} as source (read_only)")
+        con.execute(f"attach {sql_literal(str(target))} as target (storage_version {sql_literal(storage_version)})")
+        con.execute("copy from database source to target")
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def remove_stale_copies(published: Path) -> list[Path]:
@@ -83,8 +99,7 @@ def export_table(published: Path, table: str, stem: Path) -> list[Path]:
             target = stem.with_suffix(suffix)
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             # COPY takes no bound parameter for its target; the path is ours, quoted as a SQL string literal
-            quoted = str(tmp).replace("'", "''")
-            con.execute(f"copy (select * from {table}) to '{quoted}' ({options})")
+            con.execute(f"copy (select * from {table}) to {sql_literal(str(tmp))} ({options})")
             os.replace(tmp, target)
             written.append(target)
     return written

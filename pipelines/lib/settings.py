@@ -29,3 +29,13 @@ def work_db() -> Path:
 def published_db() -> Path:
     """What analysts and BI tools open, read-only; replaced atomically by the publish asset."""
     return _path("WAREHOUSE_PATH", "data/warehouse.duckdb")
+
+
+# the DuckDB storage format of the published file: BI tools embed DuckDB 1.x readers (JDBC, Node, Python), which
+# cannot open the 2.x format the pipeline writes. v1.2.0 opens in every DuckDB from 1.2 (February 2025) on;
+# v1.0.0 also in 0.10 and 1.0-1.1, for a larger file and a slower publish (docs/architecture.md)
+DEFAULT_STORAGE_VERSION = "v1.2.0"
+
+
+def published_storage_version() -> str:
+    return os.getenv("WAREHOUSE_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION

@@ -27,11 +27,14 @@ def publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Mat
     checkpointed = time.perf_counter()
     target = settings.published_db()
     scrub_key = None if publish_user_names() else pseudonym_key()
-    counts = publish_copy(settings.work_db(), target, scrub_key)
+    version = settings.published_storage_version()
+    counts = publish_copy(settings.work_db(), target, scrub_key, version)
     seconds = {"checkpoint_s": round(checkpointed - started, 2), "copy_s": round(time.perf_counter() - checkpointed, 2)}
-    context.log.info(f"published {target} ({len(counts)} tables and views; {seconds})")
+    context.log.info(f"published {target} ({len(counts)} tables and views, storage {version}; {seconds})")
     marts = {k: v for k, v in counts.items() if k.startswith("marts.")}
-    return dg.MaterializeResult(metadata={"path": str(target), "tables": len(counts), **seconds, **marts})
+    return dg.MaterializeResult(
+        metadata={"path": str(target), "storage_version": version, "tables": len(counts), **seconds, **marts}
+    )
 
 
 @cache
