@@ -20,17 +20,17 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("checkpoint")
 
 
-def publish_copy(work: Path, published: Path, scrub_key: str | None = None) -> dict[str, int]:
+def publish_copy(work: Path, published: Path, scrub: bool = False) -> dict[str, int]:
     """Copy `work` (closed and checkpointed by the caller) over `published`; returns rows per schema.table.
-    With `scrub_key`, identities in the copy's raw tables are pseudonymised before it is published."""
+    With `scrub`, identities in the copy's raw tables are pseudonymised before it is published."""
     published.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_copies(published)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(work, tmp)
-        if scrub_key is not None:
+        if scrub:
             with duckdb.connect(str(tmp)) as con:
-                scrub_identities(con, scrub_key)
+                scrub_identities(con)
                 con.execute("checkpoint")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
