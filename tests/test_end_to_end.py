@@ -300,6 +300,21 @@ def input_identities(landing: Path) -> tuple[set[str], set[str], set[str]]:
     return users - {""}, groups - {""}, teams - {""}
 
 
+def test_the_simulated_inputs_carry_names_where_the_issue_found_them(tiny_warehouse):
+    """What the privacy scan below must find nothing of: a notebook Job jupyter-<user> in namespace user-<user>
+    with pod jupyter-<user>-0, a Slurm job named jupyter-<User> (another case), groups that are user names."""
+    landing = Path(os.environ["LANDING_DIR"])
+    users, groups, _ = input_identities(landing)
+    jobs = [json.loads(line)["metadata"] for f in landing.glob("k8s_jobs/dt=*/*.jsonl") for line in f.open()]
+    notebooks = {(m["name"], m["namespace"]) for m in jobs if m["name"].startswith("jupyter-")}
+    assert any(name == f"jupyter-{u}" and namespace == f"user-{u}" for u in users for name, namespace in notebooks)
+    pods = "\n".join(f.read_text() for f in landing.glob("dcgm_samples/dt=*/*.prom"))
+    assert any(f'pod="jupyter-{u}-0"' in pods for u in users)
+    sacct = "\n".join(f.read_text() for f in landing.glob("sacct_jobs/dt=*/*.txt"))
+    assert any(f"|jupyter-{u.capitalize()}|" in sacct for u in users)
+    assert groups and groups <= users
+
+
 def test_published_file_names_nobody(published):
     """No user or group name the inputs carry (HR export, sacct users and groups, Kubernetes user labels, training
     events), in any case, is in any text column of any table or view of the published file, raw schema included.
@@ -325,6 +340,19 @@ def test_published_file_names_nobody(published):
         if hits[0][0]:
             leaks.append(f"{schema}.{table}.{column}")
     assert leaks == []
+
+
+def test_a_notebook_pod_is_its_jobs_allocation_after_both_are_redacted(published):
+    """The pod jupyter-<user>-0 and its Job jupyter-<user> are redacted the same way, so the notebook's GPU-hours
+    are still its Job's."""
+    pods = q(
+        published,
+        "select distinct allocation_id from intermediate.int_gpu_hours_by_allocation_and_state "
+        "where allocation_source = 'kubernetes' and allocation_id like 'jupyter-%'",
+    )
+    assert pods and all(re.fullmatch(r"jupyter-u_[0-9a-f]{12}", p) for (p,) in pods)
+    jobs = q(published, "select allocation_id from intermediate.int_allocations_described")
+    assert {p for (p,) in pods} <= {j for (j,) in jobs}
 
 
 def test_a_dbt_build_killed_midway_leaves_the_published_file_and_the_rerun_converges(tiny_warehouse, instance):
