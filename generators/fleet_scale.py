@@ -264,6 +264,8 @@ def _write_sacct(cfg: BenchFleet, out: Landing, p: Plan) -> None:
                     "partition": SKUS[sku].short,
                     "qos": "normal",
                     "account": p.org.users[j["user"]],
+                    "group": p.org.users[j["user"]],  # a team's group: organisational, not a person
+                    "gid": 5000,
                     "user": j["user"],
                     "uid": uids[j["user"]],
                     "submit": cfg.at(j["submit_s"]),

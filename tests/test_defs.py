@@ -45,11 +45,15 @@ def test_every_writer_is_in_the_single_writer_pool(defs):
 def test_layers_lineage_jobs_schedule_and_sensors(defs):
     graph = defs.resolve_asset_graph()
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert {"ingest", "staging", "intermediate", "marts", "publish"} <= groups
+    assert {"ingest", "privacy", "staging", "intermediate", "marts", "publish"} <= groups
     mart = graph.get(dg.AssetKey(["marts", "fct_gpu_hourly"]))
     assert mart.group_name == "marts"
     upstream = graph.get(dg.AssetKey(["staging", "stg_gpu_telemetry__dcgm_samples"])).parent_keys
-    assert upstream == {dg.AssetKey(["gpu_telemetry", "dcgm_samples"])}
+    # the raw samples, and the identifiers whose names staging redacts
+    assert upstream == {
+        dg.AssetKey(["gpu_telemetry", "dcgm_samples"]),
+        dg.AssetKey(["private", "identifiers_redacted"]),
+    }
     assert dg.AssetKey(["marts", "fct_gpu_hourly"]) in graph.get(dg.AssetKey("published_warehouse")).parent_keys
     assert defs.resolve_job_def("ingest_day_job").partitions_def is not None
     assert defs.resolve_job_def("refresh_warehouse_job")

@@ -1,44 +1,112 @@
-"""Scrubbing identities from a copy about to be published."""
+"""Scrubbing identities from a copy about to be published, with the tables dbt builds (private.identities,
+private.identifiers_redacted) written here by hand."""
 
 import hashlib
 import json
+import re
 
 import duckdb
+import pytest
 
-from pipelines.lib.privacy import scrub_identities
+from pipelines.lib import settings
+from pipelines.lib.privacy import IDENTIFIER_COLUMNS, scrub_identities
 
 
 def pseudonym(key: str, name: str) -> str:
-    return "u_" + hashlib.sha256(f"{key}:{name}".encode()).hexdigest()[:12]
+    """The dbt macro's formula (macro pseudonym): one person whatever the case they are spelled in."""
+    return "u_" + hashlib.sha256(f"{key}:{name.lower()}".encode()).hexdigest()[:12]
 
 
-def test_identities_become_the_same_pseudonyms_dbt_computes(tmp_path):
+P = pseudonym("secret", "alice")
+
+
+def copy_with_private_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema raw")
+    con.execute("create schema private")
+    con.execute("create table private.identities as select 'alice' as name_lower, 'user' as kind, ? as pseudonym", [P])
+    con.execute(
+        "create table private.identifiers_redacted as select * from (values "
+        "('jupyter-Alice', ?), ('alice', ?), ('jupyter-alice', ?), ('user-alice', ?), ('jupyter-alice-0', ?)) "
+        "as t(identifier, redacted)",
+        [f"jupyter-{P}", P, f"jupyter-{P}", f"user-{P}", f"jupyter-{P}-0"],
+    )
+
+
+def test_raw_identities_become_the_pseudonyms_and_redactions_dbt_computed(tmp_path):
     with duckdb.connect(str(tmp_path / "copy.duckdb")) as con:
-        con.execute("create schema raw")
+        copy_with_private_tables(con)
         con.execute(
-            "create table raw.sacct_jobs as select 'alice' as \"user\", '20011' as uid, "
-            "'jupyter-alice' as job_name union all select '', '', 'batch'"
+            "create table raw.sacct_jobs as select * from (values "
+            "('Alice', '20011', 'alice', '20011', 'jupyter-Alice'), ('', '', '', '', 'batch'), "
+            "('bob', '20012', 'vision', '5000', 'train-alpha')) as t(\"user\", uid, \"group\", gid, job_name)"
         )
         con.execute("create table raw.users as select 'alice' as user_name, 'alice@example.com' as email")
-        metadata = {"name": "nb-1", "labels": {"fleet.example.com/user": "alice", "fleet.example.com/team": "t"}}
+        metadata = {
+            "name": "jupyter-alice",
+            "namespace": "user-alice",
+            "labels": {"fleet.example.com/user": "alice", "fleet.example.com/team": "t"},
+        }
         con.execute("create table raw.k8s_jobs as select ? as metadata", [json.dumps(metadata)])
         con.execute(
-            "create table raw.training_events as select ? as attributes union all select '{}'",
+            "create table raw.dcgm_samples as select * from (values ('jupyter-alice-0', 'user-alice', 'notebook'), "
+            "('run-1-worker-0', 'team-t', 'trainer'), (null, null, null)) as t(pod, namespace, container)"
+        )
+        con.execute(
+            "create table raw.training_events as select 'run-1' as run_id, 'run-1-a1' as scheduler_job_id, "
+            "? as attributes union all select 'run-2', null, '{}'",
             [json.dumps({"user": "alice", "team": "t"})],
         )
         con.execute("create table raw.quarantine as select 'alice|oops' as raw_text")
-        changed = scrub_identities(con, "secret")
-        assert "raw.sacct_jobs.job_name" in changed and "raw.quarantine.raw_text" in changed
-        p = pseudonym("secret", "alice")
-        assert con.execute('select "user", job_name from raw.sacct_jobs order by 1 desc').fetchall() == [
-            (p, f"jupyter-{p}"),
-            ("", "batch"),
+        changed = scrub_identities(con)
+        assert {"raw.sacct_jobs.job_name", "raw.sacct_jobs.group", "raw.k8s_jobs.metadata.namespace"} <= set(changed)
+        assert {"raw.quarantine.raw_text", "private.identities", "private.identifiers_redacted"} <= set(changed)
+        # a name dbt never listed (bob) is not published as is; a group naming a team stays
+        assert con.execute(
+            'select "user", uid, "group", gid, job_name from raw.sacct_jobs order by job_name'
+        ).fetchall() == [
+            ("", None, "", None, "batch"),
+            (P, None, P, None, f"jupyter-{P}"),
+            (None, None, "vision", None, "train-alpha"),
         ]
-        assert con.execute("select user_name from raw.users").fetchall() == [(p,)]
-        labels = json.loads(con.execute("select metadata from raw.k8s_jobs").fetchall()[0][0])["labels"]
-        assert labels == {"fleet.example.com/user": p, "fleet.example.com/team": "t"}
+        assert con.execute("select user_name, email from raw.users").fetchall() == [(P, P)]
+        stored = json.loads(con.execute("select metadata from raw.k8s_jobs").fetchall()[0][0])
+        assert (stored["name"], stored["namespace"]) == (f"jupyter-{P}", f"user-{P}")
+        assert stored["labels"] == {"fleet.example.com/user": P, "fleet.example.com/team": "t"}
+        assert con.execute("select pod, namespace, container from raw.dcgm_samples order by pod").fetchall() == [
+            (f"jupyter-{P}-0", f"user-{P}", "notebook"),
+            ("run-1-worker-0", "team-t", "trainer"),
+            (None, None, None),
+        ]
         events = [r[0] for r in con.execute("select attributes from raw.training_events order by 1").fetchall()]
-        assert sorted(json.loads(e) for e in events if e != "{}") == [{"user": p, "team": "t"}] and "{}" in events
+        assert sorted(json.loads(e) for e in events if e != "{}") == [{"user": P, "team": "t"}] and "{}" in events
         assert con.execute("select raw_text from raw.quarantine").fetchall() == [(None,)]
-        everything = con.execute("select * from raw.sacct_jobs, raw.users, raw.k8s_jobs").fetchall()
-        assert "alice" not in repr(everything)
+        # the names beside their pseudonyms stay in the working file only
+        assert con.execute("select count(*) from private.identities").fetchall() == [(0,)]
+        assert con.execute("select count(*) from private.identifiers_redacted").fetchall() == [(0,)]
+        everything = con.execute(
+            "select * from raw.sacct_jobs, raw.users, raw.k8s_jobs, raw.dcgm_samples, raw.training_events"
+        ).fetchall()
+        assert not re.search("alice", repr(everything), re.IGNORECASE)
+
+
+def test_a_copy_with_raw_names_but_no_private_tables_is_refused(tmp_path):
+    with duckdb.connect(str(tmp_path / "copy.duckdb")) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.users as select 'alice' as user_name, 'alice@example.com' as email")
+        with pytest.raises(RuntimeError, match="private.identities"):
+            scrub_identities(con)
+        assert con.execute("select user_name from raw.users").fetchall() == [("alice",)]
+
+
+def test_the_raw_scrub_rewrites_the_identifiers_dbt_redacted():
+    """The published copy's raw tables must agree with the models: the scrub's identifier columns are the inputs
+    of model identifiers_redacted."""
+    model = (settings.DBT_DIR / "models" / "privacy" / "identifiers_redacted.sql").read_text()
+    sources = {"raw.sacct_jobs": "sacct", "raw.k8s_jobs": "k8s", "raw.dcgm_samples": "dcgm"}
+    sources |= {"raw.gpu_samples": "columnar", "raw.training_events": "events"}
+    for table, column, path in IDENTIFIER_COLUMNS:
+        if path is None:
+            quoted = f'"{column}"' if column == "group" else column
+            assert re.search(f"select {quoted}( as identifier)? from {sources[table]}\n", model), (table, column)
+        else:
+            assert f"""{column} ->> '$.{".".join(f'"{p}"' if "." in p else p for p in path)}'""" in model, path

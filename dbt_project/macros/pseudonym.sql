@@ -1,8 +1,9 @@
-{#- A stable pseudonym for a person: 'u_' + 12 hex of sha256(key ':' name), the same formula as
-    pipelines/lib/privacy.py. The key comes from WAREHOUSE_PSEUDONYM_KEY, which the Dagster dbt asset sets from
-    configuration or the warehouse's key file (never the repo). -#}
-{% macro pseudonym(col) -%}
+{#- A stable pseudonym for a person: 'u_' + 12 hex of sha256(key ':' lower(name)). Lower case, so `Alice` in a job
+    name and `alice` in sacct's User column are one person with one pseudonym (a group that names nobody gets
+    prefix 'g_', see model identities). The key comes from WAREHOUSE_PSEUDONYM_KEY, which the Dagster dbt asset
+    sets from configuration or the warehouse's key file (never the repo). -#}
+{% macro pseudonym(col, prefix='u_') -%}
     case when coalesce({{ col }}, '') <> ''
-        then 'u_' || left(sha256('{{ env_var("WAREHOUSE_PSEUDONYM_KEY", "") }}' || ':' || {{ col }}), 12)
+        then '{{ prefix }}' || left(sha256('{{ env_var("WAREHOUSE_PSEUDONYM_KEY", "") }}' || ':' || lower({{ col }})), 12)
     end
 {%- endmacro %}

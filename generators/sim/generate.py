@@ -14,6 +14,7 @@ from generators.landing import Landing
 from .config import SKUS, FleetConfig
 from .fleet import REGIONS, build_hosts, build_org
 from .formats import SACCT_FIELDS, columnar_frame, dcgm_text, iso_ms, nvidia_smi_csv, sacct_rows
+from .names import k8s_namespace, name_personal_jobs, sacct_job_name
 from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
 from .telemetry import host_samples, occupancy_by_gpu
@@ -36,6 +37,7 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
     jobs = generate_jobs(cfg, rng, hosts, org)
     deployments, stage_events, free_slots = build_serving(cfg, rng, hosts, org)
     Scheduler(cfg, rng, hosts, jobs).run()
+    name_personal_jobs(jobs)
     registered = lifecycle_from_training(jobs, deployments, stage_events, free_slots, rng, cfg)
     out = Landing(landing_root)
     write_inventory(cfg, out, hosts, org)
@@ -225,6 +227,8 @@ def _write_scheduler(cfg, out: Landing, jobs, org) -> None:
                         "account": job.team,
                         "user": job.user,
                         "uid": uids[job.user],
+                        "group": job.user,  # user private groups (the Linux default): the group is the person
+                        "gid": uids[job.user],
                         "submit": cfg.at(submit),
                         "start": cfg.at(start) if start is not None else None,
                         "end": cfg.at(end) if end is not None else None,
@@ -234,9 +238,7 @@ def _write_scheduler(cfg, out: Landing, jobs, org) -> None:
                         "nodes": nodes,
                         "gpus": job.n_gpus,
                         "gpu_type": SKUS[job.sku].short,
-                        "name": {"training": job.job_id, "evaluation": f"eval-{job.model}"}.get(
-                            job.kind, f"jupyter-{job.user}"
-                        ),
+                        "name": sacct_job_name(job),
                         "wckey": job.project,
                     }
                 )
@@ -268,7 +270,7 @@ def _k8s_record(cfg, job, a, submit, name, state, start, end, nodes) -> dict:
         "kind": "Job",
         "metadata": {
             "name": name,
-            "namespace": f"team-{job.team}",
+            "namespace": k8s_namespace(job, name),
             "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cfg.seed}/{name}")),
             "creationTimestamp": iso_ms(cfg.start, submit),
             "labels": {

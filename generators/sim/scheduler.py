@@ -39,6 +39,7 @@ class Job:
     attempts: list[Attempt] = field(default_factory=list)
     final_state: str = "pending"  # pending | running | completed | failed
     pending_id: str = ""  # scheduler id of the submission waiting in the queue
+    sacct_name: str = ""  # a Slurm job name other than the usual one (names.py)
 
 
 def generate_jobs(cfg: FleetConfig, rng: np.random.Generator, hosts: list[Host], org: Org) -> list[Job]:

@@ -10,6 +10,7 @@ import polars as pl
 
 from .config import SKUS, FleetConfig
 from .fleet import Host
+from .names import k8s_namespace, k8s_pod
 from .serving import Deployment, load_ratio
 
 # phase -> (util % mean, sd, sm_active, tensor_active, dram_active, fb used fraction, power fraction above idle)
@@ -47,7 +48,11 @@ def occupancy_by_gpu(jobs, deployments: list[Deployment]) -> dict[tuple[str, int
                 labels = {"hpc_job": a.sched_job_id}
             else:
                 container = {"training": "trainer"}.get(job.kind, job.kind)
-                labels = {"pod": f"{a.sched_job_id}-worker-0", "namespace": f"team-{job.team}", "container": container}
+                labels = {
+                    "pod": k8s_pod(job, a.sched_job_id),
+                    "namespace": k8s_namespace(job, a.sched_job_id),
+                    "container": container,
+                }
             for i, (host, gpu) in enumerate(a.placement):
                 items = occ.setdefault((host, gpu), [])
                 items.extend(Occupancy(s.t0, s.t1, s.phase, labels) for s in a.segments)

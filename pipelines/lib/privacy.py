@@ -1,6 +1,8 @@
-"""Pseudonymising people. A user name becomes `u_` + 12 hex of sha256(key + ':' + name) - the same in dbt
-(macro `pseudonym`) and here. The key comes from WAREHOUSE_PSEUDONYM_KEY, or from a key file created once
-beside the working warehouse (never from the repo)."""
+"""Pseudonymising people. A user name becomes `u_` + 12 hex of sha256(key + ':' + lower(name)), computed in dbt
+only (macro `pseudonym`); dbt also lists every identity the inputs carry (model `identities`) and rewrites every
+identifier that names one (model `identifiers_redacted`). The copy about to be published gets its raw tables
+rewritten from those two tables, then loses their contents. The key comes from WAREHOUSE_PSEUDONYM_KEY, or from
+a key file created once beside the working warehouse (never from the repo)."""
 
 from __future__ import annotations
 
@@ -14,16 +16,42 @@ from . import settings
 KEY_ENV = "WAREHOUSE_PSEUDONYM_KEY"
 ALLOW_NAMES_ENV = "WAREHOUSE_PUBLISH_USER_NAMES"  # "1": publish raw user names (an explicit opt-in)
 
-# where raw tables hold identities: (table, column, JSON path or None). Plain columns are replaced by their
-# pseudonym, JSON documents get the field at the path replaced; quarantined lines are dropped (NULL) since a
-# rejected line can hold a name anywhere.
-IDENTITY_COLUMNS = [
+IDENTITIES = "private.identities"
+REDACTIONS = "private.identifiers_redacted"
+
+# (table, column, JSON path or None) whose whole value is a person: a name, or an address whose local part is
+# one. Replaced by the name's pseudonym; a name dbt has not listed becomes NULL (never published as is)
+NAME_COLUMNS = [
     ("raw.sacct_jobs", "user", None),
-    ("raw.sacct_jobs", "uid", None),
     ("raw.users", "user_name", None),
     ("raw.users", "email", None),
     ("raw.k8s_jobs", "metadata", ("labels", "fleet.example.com/user")),
     ("raw.training_events", "attributes", ("user",)),
+]
+# free-text identifiers that may contain names: rewritten as dbt rewrote them, so the raw tables agree with every
+# model built from them. The inputs of model identifiers_redacted: keep the two lists the same
+IDENTIFIER_COLUMNS = [
+    ("raw.sacct_jobs", "job_name", None),
+    ("raw.sacct_jobs", "group", None),
+    ("raw.k8s_jobs", "metadata", ("name",)),
+    ("raw.k8s_jobs", "metadata", ("namespace",)),
+    ("raw.k8s_jobs", "metadata", ("labels", "fleet.example.com/run-id")),
+    ("raw.k8s_jobs", "metadata", ("labels", "fleet.example.com/workload")),
+    ("raw.dcgm_samples", "pod", None),
+    ("raw.dcgm_samples", "namespace", None),
+    ("raw.dcgm_samples", "container", None),
+    ("raw.gpu_samples", "pod", None),
+    ("raw.gpu_samples", "namespace", None),
+    ("raw.gpu_samples", "container", None),
+    ("raw.training_events", "run_id", None),
+    ("raw.training_events", "scheduler_job_id", None),
+]
+# identify a person and nothing reads them: numeric ids, and quarantined lines (a rejected line can hold a name
+# anywhere)
+DROPPED_COLUMNS = [
+    ("raw.sacct_jobs", "uid"),
+    ("raw.sacct_jobs", "gid"),
+    ("raw.quarantine", "raw_text"),
 ]
 
 
@@ -49,43 +77,75 @@ def publish_user_names() -> bool:
     return os.getenv(ALLOW_NAMES_ENV) == "1"
 
 
-def scrub_identities(con: duckdb.DuckDBPyConnection, key: str) -> list[str]:
-    """Replace the identities in the raw tables of a (to-be-published) copy; returns the columns it changed."""
+def scrub_identities(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Replace the identities in the raw tables of a (to-be-published) copy with what dbt made of them, then empty
+    the private tables; returns what it changed. Refuses a copy that holds raw identities but no private tables."""
     tables = {
         r[0]
         for r in con.execute(
             "select table_schema || '.' || table_name from information_schema.tables where table_type = 'BASE TABLE'"
         ).fetchall()
     }
-
-    def pseudo(value: str) -> str:
-        return f"'u_' || left(sha256($key || ':' || {value}), 12)"
-
+    listed = {t for t, _, _ in NAME_COLUMNS + IDENTIFIER_COLUMNS} & tables
+    if listed and not {IDENTITIES, REDACTIONS} <= tables:
+        raise RuntimeError(f"{sorted(listed)} hold people's names but dbt has not built {IDENTITIES}, {REDACTIONS}")
     changed = []
-    if "raw.sacct_jobs" in tables:
-        # job names such as jupyter-<user> carry the person: swap in the pseudonym before the user column goes
-        user = '"user"'
-        con.execute(
-            f"update raw.sacct_jobs set job_name = replace(job_name, {user}, {pseudo(user)}) "
-            f"where coalesce({user}, '') <> ''",
-            {"key": key},
-        )
-        changed.append("raw.sacct_jobs.job_name")
-    for table, column, path in IDENTITY_COLUMNS:
-        if table not in tables:
-            continue
-        col = f'"{column}"'
-        if path is None:
-            expr = f"case when coalesce({col}, '') = '' then {col} else {pseudo(col)} end"
-        else:
-            value = f"({col} ->> '$." + ".".join(f'"{p}"' for p in path) + "')"
-            patch = pseudo(value)
-            for part in reversed(path):
-                patch = f"json_object('{part}', {patch})"
-            expr = f"case when {value} is null then {col} else json_merge_patch({col}, {patch})::varchar end"
-        con.execute(f"update {table} set {col} = {expr}", {"key": key})
-        changed.append(f"{table}.{column}")
-    if "raw.quarantine" in tables:
-        con.execute("update raw.quarantine set raw_text = null")
-        changed.append("raw.quarantine.raw_text")
+    for table, column, path in IDENTIFIER_COLUMNS:
+        if table in tables:
+            con.execute(redact_identifier_sql(table, column, path))
+            changed.append(described(table, column, path))
+    for table, column, path in NAME_COLUMNS:
+        if table in tables:
+            con.execute(pseudonymise_name_sql(table, column, path))
+            changed.append(described(table, column, path))
+    for table, column in DROPPED_COLUMNS:
+        if table in tables:
+            con.execute(f'update {table} set "{column}" = null')
+            changed.append(described(table, column, None))
+    for table in sorted(t for t in tables if t.startswith("private.")):
+        con.execute(f"delete from {table}")
+        changed.append(table)
     return changed
+
+
+def described(table: str, column: str, path: tuple[str, ...] | None) -> str:
+    return ".".join([table, column, *(path or ())])
+
+
+def json_value(column: str, path: tuple[str, ...], table: str | None = None) -> str:
+    qualified = f'{table}."{column}"' if table else f'"{column}"'
+    return f"({qualified} ->> '$." + ".".join(f'"{p}"' for p in path) + "')"
+
+
+def json_patch(path: tuple[str, ...], value: str) -> str:
+    for part in reversed(path):
+        value = f"json_object('{part}', {value})"
+    return value
+
+
+def redact_identifier_sql(table: str, column: str, path: tuple[str, ...] | None) -> str:
+    """Only the rows whose identifier dbt rewrote are touched: the telemetry tables are large."""
+    if path is None:
+        return (
+            f'update {table} set "{column}" = redaction.redacted from {REDACTIONS} as redaction '
+            f'where {table}."{column}" = redaction.identifier'
+        )
+    patched = f'json_merge_patch("{column}", {json_patch(path, "redaction.redacted")})::varchar'
+    return (
+        f'update {table} set "{column}" = {patched} from {REDACTIONS} as redaction '
+        f"where {json_value(column, path)} = redaction.identifier"
+    )
+
+
+def pseudonymise_name_sql(table: str, column: str, path: tuple[str, ...] | None) -> str:
+    # qualified: inside the subquery a bare "user" is DuckDB's current user, not the column
+    value = f'{table}."{column}"' if path is None else json_value(column, path, table)
+    pseudonym = (
+        f"(select identity.pseudonym from {IDENTITIES} as identity "
+        f"where identity.name_lower = lower(trim(split_part({value}, '@', 1))))"
+    )
+    if path is None:
+        return f"update {table} set \"{column}\" = {pseudonym} where coalesce({value}, '') <> ''"
+    # a NULL in a merge patch deletes the key: a name dbt has not listed disappears
+    patched = f'json_merge_patch("{column}", {json_patch(path, pseudonym)})::varchar'
+    return f'update {table} set "{column}" = {patched} where {value} is not null'

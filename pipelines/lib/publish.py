@@ -22,19 +22,19 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def publish_copy(
-    work: Path, published: Path, scrub_key: str | None = None, storage_version: str = DEFAULT_STORAGE_VERSION
+    work: Path, published: Path, scrub: bool = False, storage_version: str = DEFAULT_STORAGE_VERSION
 ) -> dict[str, int]:
     """Copy `work` (closed and checkpointed by the caller) over `published`, written in `storage_version`; returns
-    rows per schema.table. With `scrub_key`, identities in the copy's raw tables are pseudonymised before it is
+    rows per schema.table. With `scrub`, identities in the copy's raw tables are pseudonymised before it is
     published."""
     published.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_copies(published)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
         copy_database(work, tmp, storage_version)
-        if scrub_key is not None:
+        if scrub:
             with duckdb.connect(str(tmp)) as con:
-                scrub_identities(con, scrub_key)
+                scrub_identities(con)
                 con.execute("checkpoint")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())

@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.transform.assets import incremental_dbt_assets, warehouse_dbt_assets
 from pipelines.lib import settings
-from pipelines.lib.privacy import pseudonym_key, publish_user_names
+from pipelines.lib.privacy import publish_user_names
 from pipelines.lib.publish import checkpoint, publish_copy
 
 
@@ -26,9 +26,8 @@ def publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Mat
         checkpoint(con)
     checkpointed = time.perf_counter()
     target = settings.published_db()
-    scrub_key = None if publish_user_names() else pseudonym_key()
     version = settings.published_storage_version()
-    counts = publish_copy(settings.work_db(), target, scrub_key, version)
+    counts = publish_copy(settings.work_db(), target, scrub=not publish_user_names(), storage_version=version)
     seconds = {"checkpoint_s": round(checkpointed - started, 2), "copy_s": round(time.perf_counter() - checkpointed, 2)}
     context.log.info(f"published {target} ({len(counts)} tables and views, storage {version}; {seconds})")
     marts = {k: v for k, v in counts.items() if k.startswith("marts.")}

@@ -16,9 +16,7 @@ unioned as (
         team,
         project,
         {{ pseudonym('user_name') }} as user_pseudonym,
-        -- names such as jupyter-<user> carry the person: swap in the pseudonym
-        case when coalesce(user_name, '') <> '' then replace(job_name, user_name, {{ pseudonym('user_name') }})
-            else job_name end as job_name,
+        job_name,  -- redacted in staging
         null as workload,
         null as model_name,
         gpus::double as gpus,

@@ -190,9 +190,10 @@ placed as (
         ), 0)::bigint as covered_us,
         case
             when gaps.hpc_job_id is not null then gaps.hpc_job_id
-            -- pods are named <job>-<role>-<n> (training operators) or <job>-<5 chars> (batch Jobs)
+            -- pods are named <job>-<role>-<n> (training operators), <job>-<5 chars> (batch Jobs) or <job>-<n>
+            -- (a notebook's stateful pod, jupyter-<user>-0)
             when gaps.pod_name is not null
-                then regexp_replace(gaps.pod_name, '-((worker|master|launcher|chief)-\d+|[a-z0-9]{5})$', '')
+                then regexp_replace(gaps.pod_name, '-((worker|master|launcher|chief)-\d+|[a-z0-9]{5}|\d+)$', '')
             else deployed_gpus.deployment_id
         end as allocation_id,
         case

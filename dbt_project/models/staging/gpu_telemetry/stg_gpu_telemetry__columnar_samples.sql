@@ -21,8 +21,9 @@ renamed as (
         gpu_temp_c,
         xid::integer as xid_error,
         hpc_job as hpc_job_id,
-        pod as pod_name,
-        namespace as pod_namespace
+        -- pods and namespaces such as jupyter-<user>-0, user-<user> carry the person
+        {{ redact_identities('pod') }} as pod_name,
+        {{ redact_identities('namespace') }} as pod_namespace
     from source
 )
 

@@ -41,6 +41,16 @@ pivoted as (
     from normalised
     where gpu is not null
     group by all
+),
+
+-- pods and namespaces such as jupyter-<user>-0, user-<user> carry the person
+redacted as (
+    select
+        * replace (
+            {{ redact_identities('pod_name') }} as pod_name,
+            {{ redact_identities('pod_namespace') }} as pod_namespace
+        )
+    from pivoted
 )
 
-select * from pivoted
+select * from redacted

@@ -6,16 +6,17 @@ with source as (
 
 extracted as (
     select
-        metadata ->> '$.name' as scheduler_job_id,
+        -- Job and namespace names such as jupyter-<user>, user-<user> carry the person (so may run ids, workloads)
+        {{ redact_identities("metadata ->> '$.name'") }} as scheduler_job_id,
         -- Jobs carry no cluster name: each cluster exports its own file, named after the cluster
         regexp_extract(source_file, '([^/]+)\.jsonl$', 1) as cluster,
-        metadata ->> '$.namespace' as k8s_namespace,
+        {{ redact_identities("metadata ->> '$.namespace'") }} as k8s_namespace,
         metadata ->> '$.labels."fleet.example.com/team"' as team,
         metadata ->> '$.labels."fleet.example.com/user"' as user_name,
         metadata ->> '$.labels."fleet.example.com/project"' as project,
         metadata ->> '$.labels."fleet.example.com/model"' as model_name,
-        metadata ->> '$.labels."fleet.example.com/run-id"' as run_id,
-        metadata ->> '$.labels."fleet.example.com/workload"' as workload,
+        {{ redact_identities("metadata ->> '$.labels.\"fleet.example.com/run-id\"'") }} as run_id,
+        {{ redact_identities("metadata ->> '$.labels.\"fleet.example.com/workload\"'") }} as workload,
         spec ->> '$.template.spec.priorityClassName' as priority_class,
         spec ->> '$.template.spec.nodeSelector."nvidia.com/gpu.product"' as gpu_product,
         coalesce(list_sum(list_transform(

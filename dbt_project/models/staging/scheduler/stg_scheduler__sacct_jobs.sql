@@ -28,7 +28,8 @@ renamed as (
         ) as gpus,
         nullif(regexp_extract(coalesce(nullif(alloc_tres, ''), req_tres), 'gres/gpu:([^=,]+)=', 1), '') as gpu_type,
         node_names,
-        job_name
+        -- names such as jupyter-<user> carry the person
+        {{ redact_identities('job_name') }} as job_name
     from source
     where job_id not like '%.%'  -- steps: <job>.batch, <job>.extern, <job>.<n>
     {{ latest_partition_row('cluster, job_id') }}

@@ -5,9 +5,10 @@ with source as (
 
 renamed as (
     select
-        run_id,
+        -- the run and its scheduler jobs as the scheduler names them (redacted the same way)
+        {{ redact_identities('run_id') }} as run_id,
         attempt,
-        scheduler_job_id,
+        {{ redact_identities('scheduler_job_id') }} as scheduler_job_id,
         cluster,
         event,
         timezone('UTC', ts) as event_at,
