@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export UV_COMPILE_BYTECODE := 1
 RUN := $(UV) run --frozen
 
-.PHONY: demo test setup dbt-parse dev bench clean
+.PHONY: demo test setup dbt-parse dev sql bench clean
 
 setup:  ## install the locked environment and parse the dbt project
 	$(UV) sync --frozen
@@ -30,6 +30,10 @@ GPUS ?= 10000
 DAYS ?= 7
 bench: setup  ## the benchmark at fleet scale (minutes to tens of minutes; not part of make test): make bench GPUS=1000 DAYS=7
 	$(RUN) python -m bench.run --gpus $(GPUS) --days $(DAYS) $(BENCH_ARGS)
+
+WAREHOUSE_PATH ?= data/warehouse.duckdb
+sql: setup  ## an SQL shell on the published warehouse, read-only (the DuckDB 1.5 CLI of the locked environment)
+	$(RUN) duckdb -readonly $(WAREHOUSE_PATH)
 
 dev: setup  ## the Dagster UI on the same definitions (http://localhost:3000)
 	$(RUN) dagster dev -w workspace.yaml

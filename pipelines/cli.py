@@ -241,7 +241,7 @@ def summary() -> str:
         ),
     ]
     lines = [
-        f"warehouse: {path}  (open read-only: duckdb -readonly {path})",
+        f"warehouse: {path}  (open read-only: make sql, or any DuckDB >= 1.2 reader)",
         f"coverage:  GPU telemetry {r['telemetry_coverage']}, jobs {r['jobs_coverage']}, "
         f"traffic {r['traffic_coverage']} (see marts.dim_dataset_coverage)",
     ]

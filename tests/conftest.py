@@ -70,6 +70,15 @@ def tiny_warehouse(project_env, instance):
     return truth
 
 
+@pytest.fixture(scope="module")
+def published(tiny_warehouse):
+    """The tiny fleet's published file, opened as analysts open it."""
+    from pipelines.lib.publish import open_published
+
+    with open_published(Path(os.environ["WAREHOUSE_PATH"])) as con:
+        yield con
+
+
 HOSTILE = {  # what land_hostile_deliveries lands: the reasons and file statuses the warehouse must report
     "reasons": {"overlapping_validity", "duplicate_label", "bad_value"},
     "statuses": {"unreadable", "duplicate", "empty"},

@@ -24,12 +24,6 @@ from pipelines.lib import settings
 from pipelines.lib.publish import open_published
 
 
-@pytest.fixture(scope="module")
-def published(tiny_warehouse):
-    with open_published(Path(os.environ["WAREHOUSE_PATH"])) as con:
-        yield con
-
-
 def q(con, sql, params=None):
     return con.execute(sql, params or []).fetchall()
 
