@@ -159,7 +159,9 @@ final as (
         charges.cost_usd as "ContractedCost",
         charges.cost_usd as "EffectiveCost",
         charges.cost_usd as "BilledCost",
-        json_object('cluster', origin.cluster) as "Tags",
+        -- the JSON columns as text (FOCUS: JSON serialized as a String): Parquet readers without DuckDB's JSON
+        -- type (polars, the validator's loader) read it as bytes otherwise
+        json_object('cluster', origin.cluster)::varchar as "Tags",
         case when charges.is_split then 'gpu-seconds-held-idle-shared' end as "AllocatedMethodId",
         case when charges.is_split then json_object('Elements', json_array(
             json_object(
@@ -174,13 +176,13 @@ final as (
                 'UsageQuantity', charges.idle_gpu_hours::double,
                 'x_Part', 'SharedIdle'
             )
-        )) end as "AllocatedMethodDetails",
+        ))::varchar end as "AllocatedMethodDetails",
         case when charges.is_split then charges.holder_id end as "AllocatedResourceId",
         case when charges.is_split then charges.holder_id end as "AllocatedResourceName",
         -- json_merge_patch drops the keys whose value is null (a holder with no model)
         case when charges.is_split then json_merge_patch(
             '{}', json_object('team', charges.team, 'project', charges.project, 'model', charges.model_name)
-        ) end as "AllocatedTags",
+        )::varchar end as "AllocatedTags",
         charges.held_cost_usd::decimal(18, 6) as "x_HeldCost",
         charges.idle_cost_usd::decimal(18, 6) as "x_IdleCost"
     from charges
