@@ -230,8 +230,17 @@ def test_cost_allocations_and_focus_sum_to_the_bill(published):
     as_line, shared = q(
         published, "select sum(cost_usd), sum(cost_shared_idle_usd) from marts.fct_cost_allocation_monthly"
     )[0]
-    focus = q(published, 'select sum("BilledCost") from marts.focus_gpu_charges')[0][0]
+    focus, held, idle = q(
+        published, 'select sum("BilledCost"), sum("x_HeldCost"), sum("x_IdleCost") from marts.focus_gpu_charges'
+    )[0]
     assert as_line == focus  # both exact: each hour at its rate, the idle or unused part the bill less the used
+    # the FOCUS idle share-back carries the monthly mart's usage and idle lines, to the micro-dollar
+    usage_line, idle_line = q(
+        published,
+        "select sum(cost_usd) filter (where cost_kind = 'usage'), sum(cost_usd) filter (where cost_kind = 'idle') "
+        "from marts.fct_cost_allocation_monthly",
+    )[0]
+    assert (held, idle) == (usage_line, idle_line) and idle > 0
     assert abs(float(as_line) - bill) < 1e-6 and abs(float(shared) - bill) < 1e-4
     exported = Path(os.environ["WAREHOUSE_PATH"]).parent / "exports" / "focus_gpu_charges.parquet"
     assert q(published, f"select count(*) from read_parquet('{exported}')") == q(

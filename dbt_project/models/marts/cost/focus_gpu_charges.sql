@@ -1,9 +1,12 @@
--- The GPU charges as a FinOps FOCUS 1.x cost-and-usage dataset. The origin charge is one host's GPU capacity
--- for one UTC day; it is split (data-generator-calculated split cost allocation) into one allocated charge per
--- team x project x model that held its GPUs, plus one for the unused capacity, so the allocated charges of a
--- host-day sum back to its origin charge in every cost and quantity column. Money and quantities are DECIMAL:
--- each hour is charged at its own rate, and the unused charge is the origin less the used ones, so the sums are
--- exact.
+-- The GPU charges as a FinOps FOCUS cost-and-usage dataset: the FOCUS 1.2 columns (focus-validator passes it at
+-- 1.2) and FOCUS 1.3's split cost allocation columns. The origin charge is one host's GPU capacity for one UTC
+-- day. A host-day that someone held is split (data generator-calculated split cost allocation) into one
+-- allocated charge per team x project x model that held its GPUs: the GPU time it held, each hour at its rate,
+-- plus a share of the host-day's unused capacity in proportion to the GPU-seconds it held (the idle share-back).
+-- A host-day nobody held stays one charge, not split. Every dimension of an allocated charge is its origin's,
+-- the holder is in the Allocated* columns only, and the allocated charges of a host-day sum back to the origin
+-- in every cost and quantity column, exactly: money and quantities are DECIMAL and the shares are cut with
+-- cumulative rounding (macro cumulative_share).
 with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}
 ),
@@ -25,9 +28,11 @@ origin as (
         any_value(region) as region,
         any_value(usd_per_gpu_hour) as usd_per_gpu_hour,
         sum(existing_us) as existing_us,
+        {{ us_to_hours('sum(existing_us)') }} as gpu_hours,
         sum({{ usd_for_us('existing_us', 'usd_per_gpu_hour') }}) as cost_usd
     from spine
     group by all
+    having sum(existing_us) > 0
 ),
 
 used as (
@@ -38,9 +43,30 @@ used as (
         project,
         model_name,
         sum(held_us) as held_us,
-        sum({{ usd_for_us('held_us', 'usd_per_gpu_hour') }}) as cost_usd
+        {{ us_to_hours('sum(held_us)') }} as held_gpu_hours,
+        sum({{ usd_for_us('held_us', 'usd_per_gpu_hour') }}) as held_cost_usd
     from usage_owned
     group by all
+    having sum(held_us) > 0
+),
+
+-- each holder of a host-day, with the GPU-seconds held by the holders up to it (in a fixed order) and by all of
+-- them, and the host-day's unused capacity they share
+holders as (
+    select
+        used.*,
+        sum(used.held_us) over (
+            partition by used.charge_date, used.host_id
+            order by used.team, used.project, used.model_name
+            rows between unbounded preceding and current row
+        ) as held_us_through,
+        sum(used.held_us) over (partition by used.charge_date, used.host_id) as host_day_held_us,
+        origin.gpu_hours - sum(used.held_gpu_hours) over (partition by used.charge_date, used.host_id)
+            as host_day_idle_gpu_hours,
+        origin.cost_usd - sum(used.held_cost_usd) over (partition by used.charge_date, used.host_id)
+            as host_day_idle_cost_usd
+    from used
+    inner join origin on used.charge_date = origin.charge_date and used.host_id = origin.host_id
 ),
 
 splits as (
@@ -50,11 +76,16 @@ splits as (
         team,
         project,
         model_name,
-        held_us as quantity_us,
-        {{ us_to_hours('held_us') }} as quantity_gpu_hours,
-        cost_usd,
-        false as is_unused
-    from used
+        true as is_split,
+        held_gpu_hours,
+        held_cost_usd,
+        {{ cumulative_share('host_day_idle_gpu_hours', 'held_us_through', 'host_day_held_us', 9) }}
+            - {{ cumulative_share('host_day_idle_gpu_hours', 'held_us_through - held_us', 'host_day_held_us', 9) }}
+            as idle_gpu_hours,
+        {{ cumulative_share('host_day_idle_cost_usd', 'held_us_through', 'host_day_held_us', 6) }}
+            - {{ cumulative_share('host_day_idle_cost_usd', 'held_us_through - held_us', 'host_day_held_us', 6) }}
+            as idle_cost_usd
+    from holders
     union all
     select
         origin.charge_date,
@@ -62,14 +93,30 @@ splits as (
         null as team,
         null as project,
         null as model_name,
-        origin.existing_us - coalesce(sum(used.held_us), 0) as quantity_us,
-        {{ us_to_hours('origin.existing_us') }} - coalesce(sum({{ us_to_hours('used.held_us') }}), 0)
-            as quantity_gpu_hours,
-        origin.cost_usd - coalesce(sum(used.cost_usd), 0) as cost_usd,
-        true as is_unused
+        false as is_split,
+        0 as held_gpu_hours,
+        0 as held_cost_usd,
+        origin.gpu_hours as idle_gpu_hours,
+        origin.cost_usd as idle_cost_usd
     from origin
     left join used on origin.charge_date = used.charge_date and origin.host_id = used.host_id
-    group by origin.charge_date, origin.host_id, origin.existing_us, origin.cost_usd
+    where used.host_id is null
+),
+
+charges as (
+    select
+        splits.*,
+        (splits.held_gpu_hours + splits.idle_gpu_hours)::decimal(18, 9) as gpu_hours,
+        (splits.held_cost_usd + splits.idle_cost_usd)::decimal(18, 6) as cost_usd,
+        -- an element's AllocatedRatio is its part of the origin's cost (of its GPU-hours if the origin cost $0)
+        case when origin.cost_usd > 0 then splits.held_cost_usd / origin.cost_usd
+            else splits.held_gpu_hours / origin.gpu_hours end as held_ratio,
+        case when origin.cost_usd > 0 then splits.idle_cost_usd / origin.cost_usd
+            else splits.idle_gpu_hours / origin.gpu_hours end as idle_ratio,
+        concat_ws('/', coalesce(splits.team, 'unknown'), coalesce(splits.project, 'unknown'), splits.model_name)
+            as holder_id
+    from splits
+    inner join origin on splits.charge_date = origin.charge_date and splits.host_id = origin.host_id
 ),
 
 final as (
@@ -77,19 +124,21 @@ final as (
         'gpu-fleet' as "BillingAccountId",
         'GPU fleet' as "BillingAccountName",
         'USD' as "BillingCurrency",
-        date_trunc('month', splits.charge_date)::timestamptz as "BillingPeriodStart",
-        (date_trunc('month', splits.charge_date) + interval 1 month)::timestamptz as "BillingPeriodEnd",
-        splits.charge_date::timestamptz as "ChargePeriodStart",
-        (splits.charge_date + interval 1 day)::timestamptz as "ChargePeriodEnd",
+        date_trunc('month', charges.charge_date)::timestamptz as "BillingPeriodStart",
+        (date_trunc('month', charges.charge_date) + interval 1 month)::timestamptz as "BillingPeriodEnd",
+        charges.charge_date::timestamptz as "ChargePeriodStart",
+        (charges.charge_date + interval 1 day)::timestamptz as "ChargePeriodEnd",
         'Usage' as "ChargeCategory",
-        null as "ChargeClass",
-        case when splits.is_unused then 'Unused GPU capacity on ' else 'GPU capacity on ' end
-            || origin.host_id as "ChargeDescription",
+        null::varchar as "ChargeClass",
+        'GPU capacity on ' || origin.host_id as "ChargeDescription",
         'Usage-Based' as "ChargeFrequency",
+        -- an internal chargeback issues no invoice, provisional or final: InvoiceId is present and NULL
+        null::varchar as "InvoiceId",
+        'Internal GPU fleet' as "InvoiceIssuerName",
         'Internal GPU fleet' as "ProviderName",
         'Internal GPU fleet' as "PublisherName",
-        'Internal GPU fleet' as "InvoiceIssuerName",
         'AI and Machine Learning' as "ServiceCategory",
+        'AI Platforms' as "ServiceSubcategory",
         'GPU Compute' as "ServiceName",
         origin.host_id as "ResourceId",
         origin.host_id as "ResourceName",
@@ -97,29 +146,48 @@ final as (
         origin.region as "RegionId",
         origin.region as "RegionName",
         origin.gpu_model as "SkuId",
-        splits.quantity_gpu_hours as "ConsumedQuantity",
-        'GPU-Hour' as "ConsumedUnit",
-        splits.quantity_gpu_hours as "PricingQuantity",
-        'GPU-Hour' as "PricingUnit",
+        origin.cluster as "SubAccountId",
+        origin.cluster as "SubAccountName",
+        charges.gpu_hours as "ConsumedQuantity",
+        'GPU-Hours' as "ConsumedUnit",
+        charges.gpu_hours as "PricingQuantity",
+        'GPU-Hours' as "PricingUnit",
         prices.list_usd_per_gpu_hour as "ListUnitPrice",
         origin.usd_per_gpu_hour as "ContractedUnitPrice",
-        {{ usd_for_us('splits.quantity_us', 'prices.list_usd_per_gpu_hour') }} as "ListCost",
-        splits.cost_usd as "ContractedCost",
-        splits.cost_usd as "EffectiveCost",
-        splits.cost_usd as "BilledCost",
-        splits.team as "SubAccountId",
-        splits.team as "SubAccountName",
-        json_object('project', splits.project, 'model', splits.model_name, 'cluster', origin.cluster) as "Tags",
-        'gpu-seconds-held' as "AllocatedMethodId",
-        json_object('basis', 'seconds each job or deployment held the host''s GPUs, from telemetry',
-                    'unused', splits.is_unused) as "AllocatedMethodDetails",
-        coalesce(splits.team || '/' || coalesce(splits.project, 'unknown'), 'unused') as "AllocatedResourceId",
-        coalesce(splits.team, 'unused capacity') as "AllocatedResourceName",
-        json_object('project', splits.project, 'model', splits.model_name) as "AllocatedTags"
-    from splits
-    inner join origin on splits.charge_date = origin.charge_date and splits.host_id = origin.host_id
+        -- the exact product (15 decimals), so the allocated list costs add up to the origin's too
+        prices.list_usd_per_gpu_hour * charges.gpu_hours::decimal(20, 9) as "ListCost",
+        charges.cost_usd as "ContractedCost",
+        charges.cost_usd as "EffectiveCost",
+        charges.cost_usd as "BilledCost",
+        -- the JSON columns as text (FOCUS: JSON serialized as a String): Parquet readers without DuckDB's JSON
+        -- type (polars, the validator's loader) read it as bytes otherwise
+        json_object('cluster', origin.cluster)::varchar as "Tags",
+        case when charges.is_split then 'gpu-seconds-held-idle-shared' end as "AllocatedMethodId",
+        case when charges.is_split then json_object('Elements', json_array(
+            json_object(
+                'AllocatedRatio', charges.held_ratio,
+                'UsageUnit', 'GPU-Hours',
+                'UsageQuantity', charges.held_gpu_hours::double,
+                'x_Part', 'Held'
+            ),
+            json_object(
+                'AllocatedRatio', charges.idle_ratio,
+                'UsageUnit', 'GPU-Hours',
+                'UsageQuantity', charges.idle_gpu_hours::double,
+                'x_Part', 'SharedIdle'
+            )
+        ))::varchar end as "AllocatedMethodDetails",
+        case when charges.is_split then charges.holder_id end as "AllocatedResourceId",
+        case when charges.is_split then charges.holder_id end as "AllocatedResourceName",
+        -- json_merge_patch drops the keys whose value is null (a holder with no model)
+        case when charges.is_split then json_merge_patch(
+            '{}', json_object('team', charges.team, 'project', charges.project, 'model', charges.model_name)
+        )::varchar end as "AllocatedTags",
+        charges.held_cost_usd::decimal(18, 6) as "x_HeldCost",
+        charges.idle_cost_usd::decimal(18, 6) as "x_IdleCost"
+    from charges
+    inner join origin on charges.charge_date = origin.charge_date and charges.host_id = origin.host_id
     left join prices on origin.gpu_model = prices.gpu_model
-    where splits.quantity_us > 0
 )
 
 select * from final
