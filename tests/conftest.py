@@ -19,6 +19,15 @@ TRACES = settings.ROOT.parent / "shared" / "traces"
 TINY_FLEET = ["--days", "2", "--sample-interval-s", "600", "--seed", "11", "--jobs-per-day", "60"]
 
 
+def uv_executable() -> str:
+    """uv itself, for the tools that run in environments of their own: `uv run` tells its children where it is
+    (UV); otherwise the one on PATH. `make test` installs uv where it is missing."""
+    found = os.environ.get("UV") or shutil.which("uv")
+    if not found:
+        pytest.fail("uv is not on PATH: the BI reader and FOCUS validator tests make their own environments with it")
+    return found
+
+
 def run_dbt_parse() -> None:
     if not (settings.DBT_DIR / "target" / "manifest.json").exists():
         subprocess.run(["dbt", "parse", "--quiet", "--profiles-dir", "."], cwd=settings.DBT_DIR, check=True)

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import uv_executable
 
 from pipelines.lib.publish import export_table
 
@@ -31,16 +32,9 @@ ARTIFACT, ARTIFACT_OR = "InvoiceId-C-005-C", "InvoiceId-C-003-C"
 ONCE_FAILED = ["PricingUnit-C-003-O", "CostAndUsage-D-033-O", "CostAndUsage-D-042-O", "ServiceSubcategory-C-000-O"]
 
 
-def uv() -> str:
-    found = os.environ.get("UV") or shutil.which("uv")  # `uv run` sets UV to itself
-    if not found:
-        pytest.fail("uv is not on PATH: the FOCUS validator runs in its own environment through `uv tool run`")
-    return found
-
-
 def python_312(env: dict[str, str]) -> str:
     """A Python 3.12 interpreter on this machine (uv's discovery, then pyenv's versions); never downloaded."""
-    found = subprocess.run([uv(), "python", "find", "3.12"], capture_output=True, text=True, env=env)
+    found = subprocess.run([uv_executable(), "python", "find", "3.12"], capture_output=True, text=True, env=env)
     if found.returncode == 0 and found.stdout.strip():
         return found.stdout.strip()
     pyenv = shutil.which("pyenv")
@@ -62,7 +56,7 @@ def run_validator(data_file: Path, report: Path) -> subprocess.CompletedProcess:
     with_args = [arg for pin in VALIDATOR_WITH for arg in ("--with", pin)]
     # uv tool run resolves from the project's folder otherwise; the tool environment has nothing to do with it
     return subprocess.run(
-        [uv(), "tool", "run", "--python", python_312(env), "--from", VALIDATOR, *with_args, "python", "-c"]
+        [uv_executable(), "tool", "run", "--python", python_312(env), "--from", VALIDATOR, *with_args, "python", "-c"]
         + [RUN_FROM_PACKAGE_FOLDER, "--data-file", str(data_file), "--validate-version", "1.2", "--block-download"]
         + ["--output-type", "unittest", "--output-destination", str(report)],
         capture_output=True,

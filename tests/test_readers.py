@@ -39,13 +39,6 @@ SQLALCHEMY_READER = textwrap.dedent(
 )
 
 
-def uv() -> str:
-    """uv itself: `uv run` tells its children where it is; otherwise the one on PATH."""
-    found = os.environ.get("UV") or shutil.which("uv")
-    assert found, "uv is needed to make the BI driver's own environment (make test installs it)"
-    return found
-
-
 def test_the_published_demo_opens_in_the_duckdb_1_5_cli(published, tiny_warehouse):
     """What `make sql` opens: the CLI reads the published file, its views included, and gets the marts' figures."""
     assert CLI, "the duckdb CLI (package duckdb-cli) is part of the locked environment"
