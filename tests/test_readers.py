@@ -11,6 +11,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+from conftest import uv_executable
 from test_publish import ROWS, build_version
 
 from pipelines.lib.publish import publish_copy
@@ -85,7 +86,7 @@ def test_duckdb_1x_readers_open_only_complete_versions_while_publishes_happen(tm
         env = os.environ | {"UV_PYTHON_DOWNLOADS": "never"}
         bi = subprocess.Popen(
             [
-                uv(),
+                uv_executable(),
                 "run",
                 "--no-project",
                 "--python",
