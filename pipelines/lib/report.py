@@ -614,18 +614,17 @@ def shown(column: str, value) -> str:
     return f"{value:,.2f}"
 
 
+def cell(column: str, value) -> str:
+    """A figure's cell: printed formatted, with the mart's value as text in data-value (NULL: data-null)."""
+    raw = "" if value is None else html.escape(str(value), quote=True)
+    null = ' data-null="true"' if value is None else ""
+    return f'<td data-column="{column}" data-value="{raw}"{null}>{html.escape(shown(column, value))}</td>'
+
+
 def figures_table(mart: str, columns: tuple[str, ...], rows: list[dict]) -> str:
     head = "".join(f'<th data-column="{c}">{html.escape(c)}</th>' for c in columns)
-    body = []
-    for row in rows:
-        cells = []
-        for c in columns:
-            v = row[c]
-            raw = "" if v is None else html.escape(str(v), quote=True)
-            null = ' data-null="true"' if v is None else ""
-            cells.append(f'<td data-column="{c}" data-value="{raw}"{null}>{html.escape(shown(c, v))}</td>')
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return f'<table class="figures" data-mart="{mart}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    body = "".join(f"<tr>{''.join(cell(c, row[c]) for c in columns)}</tr>" for row in rows)
+    return f'<table class="figures" data-mart="{mart}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def section_html(s: Section) -> str:
@@ -661,16 +660,10 @@ figure.chart-svg { margin: 0; overflow-x: auto; }
 
 
 def headline_table(top: dict) -> str:
-    """The one summary row, one figure a line (same cells as figures_table; the test reads the table as one row)."""
-    lines = []
-    for c in HEADLINE:
-        v = top[c]
-        raw = "" if v is None else html.escape(str(v), quote=True)
-        null = ' data-null="true"' if v is None else ""
-        lines.append(
-            f'<tr><th>{html.escape(c)}</th><td data-column="{c}" data-value="{raw}"{null}>{shown(c, v)}</td></tr>'
-        )
-    return f'<table class="figures headline" data-mart="marts.rpt_fleet_summary" data-layout="one-row">{"".join(lines)}</table>'
+    """The one summary row, one figure a line (the test reads the table as one row)."""
+    lines = "".join(f"<tr><th>{html.escape(c)}</th>{cell(c, top[c])}</tr>" for c in HEADLINE)
+    mart = "marts.rpt_fleet_summary"
+    return f'<table class="figures headline" data-mart="{mart}" data-layout="one-row">{lines}</table>'
 
 
 def page(top: dict, covered: dict[str, str], sections: list[Section]) -> str:
