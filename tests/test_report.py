@@ -61,7 +61,7 @@ def test_every_chart_drew(page):
     for key, chart in charts.items():
         # the tiny fleet covers every subject in full: nothing is "not measured", every chart has marks
         assert chart["status"] == "drawn", key
-        assert chart["width"] > 100 and chart["height"] > 100, key
+        assert chart["width"] > 200 and chart["height"] > 40, key  # one low-traffic model is one bar high
         assert chart["marks"] > 0, key
 
 
