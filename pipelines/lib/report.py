@@ -305,7 +305,7 @@ def draw_ett(rows: list[dict], drawn: list[str]) -> alt.TopLevelMixin:
         folded(rows, ETT_CATEGORIES, categories, "gpu_hours")
         .mark_bar()
         .encode(
-            x=alt.X("usage_date:T", timeUnit="utcyearmonthdate", title="UTC day"),
+            x=alt.X("utcyearmonthdate(usage_date):O", title="UTC day"),
             y=alt.Y("gpu_hours:Q", stack="zero", title="job GPU-hours (GPUs x end-to-end time)"),
             color=series_colour(ETT_CATEGORIES, categories, "ETT breakdown"),
             order=alt.Order("series_order:Q"),
@@ -320,7 +320,7 @@ def draw_ett(rows: list[dict], drawn: list[str]) -> alt.TopLevelMixin:
             alt.Chart(chart_values(rows, {}))
             .mark_line(point=True, color="black")
             .encode(
-                x=alt.X("usage_date:T", timeUnit="utcyearmonthdate"),
+                x=alt.X("utcyearmonthdate(usage_date):O"),
                 y=alt.Y("ett_ratio:Q", title="ETT (line)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             )
         )
