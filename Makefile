@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export UV_COMPILE_BYTECODE := 1
 RUN := $(UV) run --frozen
 
-.PHONY: demo test setup dbt-parse dev sql bench clean
+.PHONY: demo test setup chromium dbt-parse dev sql bench clean
 
 setup:  ## install the locked environment and parse the dbt project
 	$(UV) sync --frozen
@@ -22,9 +22,14 @@ dbt-parse:
 demo: setup  ## simulate the default fleet (or DATASET=<name>, a public trace), materialize, publish data/warehouse.duckdb
 	$(RUN) python -m generators.demo $(if $(DATASET),--dataset $(DATASET)) $(SIM_ARGS)
 
-test: setup  ## the whole test suite (lint, then pytest: parsers, ingest, simulator, definitions, end to end)
+test: setup chromium  ## the whole test suite (lint, then pytest: parsers, ingest, simulator, definitions, end to end)
 	$(RUN) ruff check pipelines generators bench tests
 	$(RUN) pytest
+
+# the report test renders the page in headless Chromium (Debian's package); installed only where it is missing
+chromium:
+	@command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium; }
 
 GPUS ?= 10000
 DAYS ?= 7

@@ -92,11 +92,12 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         return
     rebuild = stale or known[-1:]
     days = f"{len(stale)} changed day(s){': ' + stale[0] + ' .. ' + stale[-1] if stale else ''}"
-    print(f"refresh  dbt build of {days}, publish, exports ...", flush=True)
+    print(f"refresh  dbt build of {days}, publish, exports, report ...", flush=True)
     result = run_quietly(definitions.resolve_job_def("refresh_warehouse_job"), instance, tags | partition_span(rebuild))
     if not result.success:
         raise SystemExit(f"dbt build / publish failed: {failure_reason(result)}")
     print(f"refresh  {refresh_report(result)}; published {settings.published_db()} (full log: {run_log()})", flush=True)
+    print(f"report   {settings.report_html()}", flush=True)
 
 
 def run_log() -> Path:

@@ -31,6 +31,11 @@ def published_db() -> Path:
     return _path("WAREHOUSE_PATH", "data/warehouse.duckdb")
 
 
+def report_html() -> Path:
+    """The fleet report (one self-contained HTML page), beside the published warehouse; rebuilt after each publish."""
+    return published_db().parent / "report" / "index.html"
+
+
 # the DuckDB storage format of the published file: BI tools embed DuckDB 1.x readers (JDBC, Node, Python), which
 # cannot open the 2.x format the pipeline writes. v1.2.0 opens in every DuckDB from 1.2 (February 2025) on;
 # v1.0.0 also in 0.10 and 1.0-1.1, for a larger file and a slower publish (docs/architecture.md)

@@ -7,7 +7,8 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.transform.assets import incremental_dbt_assets, warehouse_dbt_assets
 from pipelines.lib import settings
 from pipelines.lib.privacy import publish_user_names
-from pipelines.lib.publish import checkpoint, publish_copy
+from pipelines.lib.publish import checkpoint, open_published, publish_copy
+from pipelines.lib.report import headline
 
 
 def marts() -> list[dg.AssetKey]:
@@ -31,9 +32,24 @@ def publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Mat
     seconds = {"checkpoint_s": round(checkpointed - started, 2), "copy_s": round(time.perf_counter() - checkpointed, 2)}
     context.log.info(f"published {target} ({len(counts)} tables and views, storage {version}; {seconds})")
     marts = {k: v for k, v in counts.items() if k.startswith("marts.")}
+    with open_published(target) as con:
+        top = headline_metadata(headline(con))
     return dg.MaterializeResult(
-        metadata={"path": str(target), "storage_version": version, "tables": len(counts), **seconds, **marts}
+        metadata={"path": str(target), "storage_version": version, "tables": len(counts), **seconds, **top, **marts}
     )
+
+
+def headline_metadata(figures: dict) -> dict[str, dg.MetadataValue]:
+    """rpt_fleet_summary's headline as the Dagster UI shows it: numbers as numbers, NULL as `not measured`."""
+    shown = {}
+    for column, value in figures.items():
+        if value is None:
+            shown[f"headline/{column}"] = dg.MetadataValue.text("not measured")
+        elif isinstance(value, int):
+            shown[f"headline/{column}"] = dg.MetadataValue.int(value)
+        else:
+            shown[f"headline/{column}"] = dg.MetadataValue.float(float(value))
+    return shown
 
 
 @cache
