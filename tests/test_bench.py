@@ -2,11 +2,12 @@
 and what it proves along the way: a warehouse grown one day at a time equals one built at once."""
 
 import json
+import subprocess
 
 import duckdb
 import pytest
 
-from bench.run import main as bench_main
+from pipelines.lib.settings import ROOT
 
 KEYS = [
     "gpus",
@@ -28,9 +29,15 @@ KEYS = [
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
+    """The README's `make bench`, on the smoke fleet (tests/test_readme.py counts on this run)."""
     root = tmp_path_factory.mktemp("bench")
     out = root / "latest.json"
-    bench_main(["--smoke", "--out", str(out), "--work", str(root / "work")])
+    subprocess.run(
+        ["make", "bench", f"BENCH_ARGS=--smoke --out {out} --work {root / 'work'}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return json.loads(out.read_text()), root / "work"
 
 

@@ -41,8 +41,8 @@ AS_RUN = {
     "uv run python -m pipelines.cli quarantine": "uv run python -m pipelines.cli quarantine",
     "make dev": "make dev",  # a server: started, asked for its status, stopped
     "make demo DATASET=<name>": f"make demo DATASET={TRACE}",
-    "make bench": 'make bench BENCH_ARGS="--smoke --out {root}/bench.json --work {root}/bench"',
-    "make bench GPUS=1000 DAYS=7": "the same target as make bench, run above on the smoke fleet",
+    "make bench": "run by tests/test_bench.py's fixture, on the smoke fleet",
+    "make bench GPUS=1000 DAYS=7": "the same target as make bench, on the smoke fleet in tests/test_bench.py",
     "make test": None,  # the suite that runs this test
 }
 
@@ -125,9 +125,3 @@ def test_the_dagster_ui_starts(env):
 def test_a_public_trace_demo(env):
     root, variables = env
     assert "traffic:" in run(AS_RUN["make demo DATASET=<name>"], variables)
-
-
-def test_the_bench_at_smoke_scale(env):
-    root, variables = env
-    run(AS_RUN["make bench"], variables)
-    assert (root / "bench.json").exists()
