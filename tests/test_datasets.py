@@ -3,6 +3,8 @@ the figures the publishers state survive the trip into the landing area, every t
 with a reason, and what lands loads through the production loaders."""
 
 import json
+import os
+import subprocess
 from datetime import UTC, datetime
 
 import duckdb
@@ -14,6 +16,7 @@ from pipelines.ingest.landing import landed_partitions
 from pipelines.ingest.parsers.hostlist import expand_hostlist
 from pipelines.ingest.registry import BY_TABLE
 from pipelines.ingest.writer import replace_day
+from pipelines.lib import settings
 
 
 @pytest.fixture(scope="module")
@@ -157,21 +160,27 @@ def test_alibaba_genai_2026_attributes_every_request_to_a_model(landed, traces, 
 
 
 @pytest.fixture(scope="module")
-def trace_warehouses(project_env, instance, traces, tmp_path_factory):
-    """alibaba-gpu-2023 (sampled pods, no telemetry) built and published through the same Dagster jobs as
-    `make demo DATASET=...`, in its own folders. (philly-2017 takes ~3 minutes: its coverage rules are covered by
-    the dbt unit test a_sampled_trace_leaves_downtime_and_idle_unmeasured.)"""
-    from pipelines.cli import materialize_all
-
+def trace_warehouses(project_env, traces, tmp_path_factory):
+    """alibaba-gpu-2023 (sampled pods, no telemetry) built and published by the README's `make demo DATASET=...`,
+    in its own folders (tests/test_readme.py counts on this run). (philly-2017 takes ~3 minutes: its coverage rules
+    are covered by the dbt unit test a_sampled_trace_leaves_downtime_and_idle_unmeasured.)"""
     published = {}
     for name in ("alibaba-gpu-2023",):
         root = tmp_path_factory.mktemp(name)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("LANDING_DIR", str(root / "landing"))
-            mp.setenv("WAREHOUSE_WORK_PATH", str(root / "work" / "warehouse.duckdb"))
-            mp.setenv("WAREHOUSE_PATH", str(root / "published.duckdb"))
-            land(name, traces, root / "landing")
-            materialize_all(instance)
+        env = os.environ | {
+            "DATASETS_DIR": str(root / "datasets"),
+            "TRACES_DIR": str(traces),
+            "WAREHOUSE_PATH": str(root / "published.duckdb"),
+        }
+        demo = subprocess.run(
+            ["make", "demo", f"DATASET={name}", f"DAGSTER_HOME={root / 'dagster_home'}"],
+            cwd=settings.ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
+        assert "fleet:     1,523 hosts, 6,212 GPUs" in demo.stdout  # the summary states the trace's own fleet
         published[name] = root / "published.duckdb"
     return published
 

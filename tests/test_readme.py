@@ -17,7 +17,6 @@ from pipelines.lib.settings import ROOT
 
 README = (ROOT / "README.md").read_text()
 SMALL_FLEET = "--sample-interval-s 900 --jobs-per-day 30"  # appended to the simulator's arguments: a smaller fleet
-TRACE = "azure-llm-2023"  # the smallest public trace, for `DATASET=<name>`
 
 
 def readme_commands() -> set[str]:
@@ -40,7 +39,7 @@ AS_RUN = {
     "uv run python -m pipelines.cli materialize": "uv run python -m pipelines.cli materialize",
     "uv run python -m pipelines.cli quarantine": "uv run python -m pipelines.cli quarantine",
     "make dev": "make dev",  # a server: started, asked for its status, stopped
-    "make demo DATASET=<name>": f"make demo DATASET={TRACE}",
+    "make demo DATASET=<name>": "run by tests/test_datasets.py's fixture, for alibaba-gpu-2023",
     "make bench": "run by tests/test_bench.py's fixture, on the smoke fleet",
     "make bench GPUS=1000 DAYS=7": "the same target as make bench, on the smoke fleet in tests/test_bench.py",
     "make test": None,  # the suite that runs this test
@@ -120,8 +119,3 @@ def test_the_dagster_ui_starts(env):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
-
-
-def test_a_public_trace_demo(env):
-    root, variables = env
-    assert "traffic:" in run(AS_RUN["make demo DATASET=<name>"], variables)
