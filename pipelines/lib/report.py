@@ -156,6 +156,11 @@ def series_colour(labels: dict[str, tuple[str, str | None]], drawn: list[str], t
     return alt.Color("series:N", scale=scale, sort=names, title=title)
 
 
+def series_order(labels: dict[str, tuple[str, str | None]], drawn: list[str]) -> str:
+    """Vega expression: a folded series' position in `drawn`, so stacks follow the legend's order."""
+    return f"indexof({json.dumps([labels[s][0] for s in drawn])}, datum.series)"
+
+
 def folded(rows: list[dict], labels: dict, drawn: list[str], value: str) -> alt.Chart:
     names = [labels[s][0] for s in drawn]
     return alt.Chart(chart_values(rows, labels)).transform_fold(names, as_=["series", value])
@@ -171,9 +176,7 @@ def draw_capacity_states(rows: list[dict], drawn: list[str]) -> alt.TopLevelMixi
             color=series_colour(CAPACITY_STATES, drawn, "state"),
             order=alt.Order("series_order:Q"),
         )
-        .transform_calculate(
-            series_order=f"indexof({json.dumps([CAPACITY_STATES[s][0] for s in drawn])}, datum.series)"
-        )
+        .transform_calculate(series_order=series_order(CAPACITY_STATES, drawn))
         .properties(width=WIDTH, height=HEIGHT)
     )
 
@@ -188,7 +191,7 @@ def draw_idle_by_cause(rows: list[dict], drawn: list[str]) -> alt.TopLevelMixin:
             color=series_colour(IDLE_CAUSES, drawn, "cause"),
             order=alt.Order("series_order:Q"),
         )
-        .transform_calculate(series_order=f"indexof({json.dumps([IDLE_CAUSES[s][0] for s in drawn])}, datum.series)")
+        .transform_calculate(series_order=series_order(IDLE_CAUSES, drawn))
         .properties(width=WIDTH - 120)
         .facet(row=alt.Row("cluster:N", title="cluster", header=alt.Header(labelAngle=0, labelAlign="left")))
         .resolve_scale(y="independent")
@@ -310,9 +313,7 @@ def draw_ett(rows: list[dict], drawn: list[str]) -> alt.TopLevelMixin:
             color=series_colour(ETT_CATEGORIES, categories, "ETT breakdown"),
             order=alt.Order("series_order:Q"),
         )
-        .transform_calculate(
-            series_order=f"indexof({json.dumps([ETT_CATEGORIES[s][0] for s in categories])}, datum.series)"
-        )
+        .transform_calculate(series_order=series_order(ETT_CATEGORIES, categories))
     )
     layers = [bars]
     if "ett_ratio" in drawn:
@@ -393,7 +394,7 @@ def draw_job_outcomes(rows: list[dict], drawn: list[str]) -> alt.TopLevelMixin:
             color=series_colour(OUTCOMES, drawn, "final state"),
             order=alt.Order("series_order:Q"),
         )
-        .transform_calculate(series_order=f"indexof({json.dumps([OUTCOMES[s][0] for s in drawn])}, datum.series)")
+        .transform_calculate(series_order=series_order(OUTCOMES, drawn))
         .properties(width=400, height=HEIGHT)
         .facet(row=alt.Row("month_start:T", timeUnit="utcyearmonth", title="month"))
     )
