@@ -8,6 +8,7 @@ trace), then materialize every asset through the pipeline's own Dagster jobs, pu
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 from generators.sim.__main__ import main as simulate
 from generators.traces import DATASETS, land
 from pipelines.cli import materialize_all, summary
+from pipelines.ingest.landing import landed_partitions
 from pipelines.lib import settings
 
 
@@ -65,8 +67,17 @@ def main(argv: list[str] | None = None) -> None:
         land_dataset(args.dataset, args.epoch)
     else:
         simulate(["--out", str(settings.landing_dir()), *sim_args])
+    record_replay_window()
     materialize_all()
     print(summary())
+
+
+def record_replay_window() -> None:
+    """A replay's partitions are its landed days: none roll on to today (pipelines/lib/settings.py)."""
+    days = landed_partitions(settings.landing_dir())
+    window = settings.replay_window_file()
+    window.parent.mkdir(parents=True, exist_ok=True)
+    window.write_text(json.dumps({"first": days[0], "last": days[-1]}) if days else "{}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.defs.transform.assets import incremental_dbt_assets
 from pipelines.defs.transform.stale import built_at, loaded_at, stale_days
 from pipelines.ingest.landing import landed_partitions, stray_day_folders
 from pipelines.lib import settings
@@ -63,7 +62,10 @@ def partition_span(days: list[str]) -> dict[str, str]:
 
 def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] | None = None) -> None:
     """Ingest every landed day (or only `days`), then build and publish, each as a Dagster run."""
+    # imported here, after the caller landed its files: the partitions begin at the earliest landed day
     from pipelines.definitions import defs
+    from pipelines.defs.automation.partitions import daily
+    from pipelines.defs.transform.assets import incremental_dbt_assets
 
     definitions = defs()
     instance = instance or dg.DagsterInstance.get()
@@ -71,9 +73,14 @@ def materialize_all(instance: dg.DagsterInstance | None = None, days: list[str] 
         print(f"released the duckdb_writer pool from stale run {run_id}", flush=True)
     tags = {PID_TAG: str(os.getpid())}
     ingest = definitions.resolve_job_def("ingest_day_job")
-    for folder in stray_day_folders(settings.landing_dir()):
-        print(f"skipped {folder}: not a day on or after {settings.FIRST_PARTITION} (YYYY-MM-DD)", flush=True)
-    landed = days or landed_partitions(settings.landing_dir())
+    first = f"{daily.start:%Y-%m-%d}"
+    for folder in stray_day_folders(settings.landing_dir(), first):
+        print(f"skipped {folder}: not a day on or after {first} (YYYY-MM-DD)", flush=True)
+    landed = days or landed_partitions(settings.landing_dir(), first)
+    beyond = [day for day in landed if not daily.has_partition_key(day)]
+    if beyond:
+        print(f"skipped {', '.join(beyond)}: after the last partition day (WAREHOUSE_LAST_PARTITION)", flush=True)
+        landed = [day for day in landed if day not in beyond]
     for first, last in contiguous_ranges(landed):
         # a run of consecutive days is one Dagster run (each day still replaced on its own)
         result = run_quietly(ingest, instance, tags | partition_span([first, last]))

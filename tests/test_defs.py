@@ -1,6 +1,9 @@
 """The code location: what Dagster loads, and that it wires up the way the warehouse needs."""
 
+import os
 import subprocess
+import sys
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -115,7 +118,7 @@ def test_the_incremental_models_are_partitioned_by_day_and_the_rest_are_not(defs
     assert defs.resolve_job_def("refresh_warehouse_job").partitions_def == daily
 
 
-def test_the_microbatch_models_begin_on_the_first_partition_day():
+def test_the_microbatch_models_begin_no_later_than_the_first_partition_day():
     import json
 
     from pipelines.defs.automation.partitions import daily
@@ -124,8 +127,10 @@ def test_the_microbatch_models_begin_on_the_first_partition_day():
     nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"].values()
     begins = {n["name"]: n["config"]["begin"] for n in nodes if n["config"].get("incremental_strategy") == "microbatch"}
     assert len(begins) == 8
-    # one day, written once (dbt var first_partition_day): dbt's first batch is Dagster's first partition
-    assert set(begins.values()) == {f"{daily.start:%Y-%m-%dT%H:%M:%S}"}
+    # one day, written once (dbt var microbatch_begin_day), on or before Dagster's first partition: a run's
+    # event-time bounds never start before dbt's first batch
+    assert len(set(begins.values())) == 1
+    assert min(begins.values()) <= f"{daily.start:%Y-%m-%dT%H:%M:%S}"
 
 
 def test_the_refresh_after_an_ingest_rebuilds_the_days_it_loaded():
@@ -149,3 +154,36 @@ def test_the_landing_sensor_skips_folders_that_are_not_partition_days(tmp_path, 
     monkeypatch.setenv("LANDING_DIR", str(tmp_path))
     requests = list(landing_files_sensor(dg.build_sensor_context()))
     assert [r.partition_key for r in requests] == ["2025-03-03"]
+
+
+def partition_keys_loaded(env: dict[str, str]) -> list[str]:
+    """The daily partitions a fresh process's definitions load with, under this environment."""
+    code = "from pipelines.defs.automation.partitions import daily; print(','.join(daily.get_partition_keys()))"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WAREHOUSE_")}
+    out = subprocess.run([sys.executable, "-c", code], env=clean | env, capture_output=True, text=True, check=True)
+    return out.stdout.strip().split(",")
+
+
+def test_the_partitions_begin_at_the_earliest_landed_day_or_the_configured_one(tmp_path):
+    for day in ("2025-03-04", "2025-03-03", "2025-13-01"):  # a folder that is not a day does not count
+        (tmp_path / "landing" / "hosts" / f"dt={day}").mkdir(parents=True)
+    env = {"LANDING_DIR": str(tmp_path / "landing"), "WAREHOUSE_WORK_PATH": str(tmp_path / "build" / "w.duckdb")}
+    rolling = partition_keys_loaded(env)
+    assert rolling[0] == "2025-03-03" and rolling[-1] == f"{datetime.now(UTC):%Y-%m-%d}"
+    assert partition_keys_loaded(env | {"WAREHOUSE_FIRST_PARTITION": "2025-03-04"})[0] == "2025-03-04"
+    ended = partition_keys_loaded(env | {"WAREHOUSE_LAST_PARTITION": "2025-03-05"})
+    assert ended == ["2025-03-03", "2025-03-04", "2025-03-05"]
+
+
+def test_a_replayed_demo_shows_only_its_own_days(tmp_path):
+    from generators.demo import record_replay_window
+
+    landing, work = tmp_path / "landing", tmp_path / "build" / "w.duckdb"
+    for day in ("2025-03-03", "2025-03-04", "2025-03-05"):
+        (landing / "gpu_samples" / f"dt={day}").mkdir(parents=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LANDING_DIR", str(landing))
+        mp.setenv("WAREHOUSE_WORK_PATH", str(work))
+        record_replay_window()
+    keys = partition_keys_loaded({"LANDING_DIR": str(landing), "WAREHOUSE_WORK_PATH": str(work)})
+    assert keys == ["2025-03-03", "2025-03-04", "2025-03-05"]

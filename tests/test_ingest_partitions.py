@@ -203,9 +203,9 @@ def test_day_folders_that_are_not_partition_days_are_reported_not_loaded(tmp_pat
 
     for day in ("2025-03-03", "2025-13-01", "2015-12-31", "2025-3-4", "yesterday"):
         (tmp_path / "hosts" / f"dt={day}").mkdir(parents=True)
-    assert landed_partitions(tmp_path) == ["2025-03-03"]
-    assert stray_day_folders(tmp_path) == [
-        "hosts/dt=2015-12-31",  # before the first partition (2016-01-01)
+    assert landed_partitions(tmp_path, first="2016-01-01") == ["2025-03-03"]
+    assert stray_day_folders(tmp_path, first="2016-01-01") == [
+        "hosts/dt=2015-12-31",  # before the first partition
         "hosts/dt=2025-13-01",
         "hosts/dt=2025-3-4",
         "hosts/dt=yesterday",

@@ -1,6 +1,6 @@
 {#-
   The config every incremental model shares: dbt microbatch, one UTC day per batch (a query per day, on the days
-  the run names: Dagster's partitions, see pipelines/defs/transform/assets.py), from var first_partition_day.
+  the run names: Dagster's partitions, see pipelines/defs/transform/assets.py), from var microbatch_begin_day.
   Batches run one after another (concurrent_batches=false: DuckDB has one writer). full_refresh=false: a run of a
   few days must never recreate the table with only those days; a backfill of every day rebuilds it.
   The model names only what is its own: the column its rows are dated by (event_time), and any other config
@@ -9,6 +9,6 @@
 {% macro daily_microbatch(event_time) -%}
     {{ config(
         materialized='incremental', incremental_strategy='microbatch', event_time=event_time, batch_size='day',
-        begin=var('first_partition_day'), concurrent_batches=false, full_refresh=false, **kwargs
+        begin=var('microbatch_begin_day'), concurrent_batches=false, full_refresh=false, **kwargs
     ) }}
 {%- endmacro %}

@@ -8,10 +8,9 @@ import gzip
 import hashlib
 import zlib
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-from pipelines.lib.settings import FIRST_PARTITION
+from pipelines.lib import settings
 
 
 @dataclass(frozen=True)
@@ -66,22 +65,23 @@ def day_paths(landing: Path, table: str, patterns: tuple[str, ...], day: str) ->
     return sorted({p for pattern in patterns for p in folder.glob(pattern) if p.is_file() or p.is_symlink()})
 
 
-def landed_partitions(landing: Path) -> list[str]:
+def landed_partitions(landing: Path, first: str | None = None) -> list[str]:
     """The days with a folder in the landing area that are partitions (see `stray_day_folders` for the others)."""
-    return sorted({p.name[3:] for p in landing.glob("*/dt=*") if p.is_dir() and is_partition(p.name[3:])})
+    return sorted({p.name[3:] for p in landing.glob("*/dt=*") if p.is_dir() and is_partition(p.name[3:], first)})
 
 
-def stray_day_folders(landing: Path) -> list[str]:
+def stray_day_folders(landing: Path, first: str | None = None) -> list[str]:
     """`<table>/dt=<x>` folders whose x is not a partition day (`dt=2025-13-01`, a day before the first): their
     files are never loaded, so they are reported instead."""
     return sorted(
-        p.relative_to(landing).as_posix() for p in landing.glob("*/dt=*") if p.is_dir() and not is_partition(p.name[3:])
+        p.relative_to(landing).as_posix()
+        for p in landing.glob("*/dt=*")
+        if p.is_dir() and not is_partition(p.name[3:], first)
     )
 
 
-def is_partition(day: str) -> bool:
-    """A UTC day, written YYYY-MM-DD, on or after the first partition day."""
-    try:
-        return date.fromisoformat(day).isoformat() == day and day >= FIRST_PARTITION
-    except ValueError:
-        return False
+def is_partition(day: str, first: str | None = None) -> bool:
+    """A UTC day, written YYYY-MM-DD, on or after the first partition day: `first` (the loaded definitions'),
+    else the configured one; with neither, every day is (the first is then the earliest landed)."""
+    first = first or settings.configured_first_partition()
+    return settings.is_day(day) and (first is None or day >= first)

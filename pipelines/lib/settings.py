@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import UTC, date, datetime
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt_project"
-# the first day of Dagster's daily partitions: the day the dbt microbatch models begin, written once, in dbt
-FIRST_PARTITION: str = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text())["vars"]["first_partition_day"]
 
 
 def _path(var: str, default: str) -> Path:
@@ -44,3 +42,41 @@ DEFAULT_STORAGE_VERSION = "v1.2.0"
 
 def published_storage_version() -> str:
     return os.getenv("WAREHOUSE_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION
+
+
+def replay_window_file() -> Path:
+    """Where a replay of recorded days (the demo, a public trace) writes its first and last day, beside the work
+    database: a replay's partitions end at its last day instead of rolling on to today."""
+    return work_db().parent / "replay_window.json"
+
+
+def configured_first_partition() -> str | None:
+    """The first partition day set by configuration: WAREHOUSE_FIRST_PARTITION, else a replay's first day."""
+    return os.getenv("WAREHOUSE_FIRST_PARTITION") or _replay_window().get("first")
+
+
+def partition_window() -> tuple[str, str | None]:
+    """The first and last day of Dagster's daily partitions, read once, when the definitions load.
+    First: configuration (above), else the earliest day landed, else today. Last: WAREHOUSE_LAST_PARTITION, else a
+    replay's last day, else none: the partitions roll on, today's opening at midnight UTC (a live fleet)."""
+    first = configured_first_partition() or _earliest_landed_day() or f"{datetime.now(UTC):%Y-%m-%d}"
+    last = os.getenv("WAREHOUSE_LAST_PARTITION") or _replay_window().get("last")
+    return first, last
+
+
+def _replay_window() -> dict[str, str]:
+    path = replay_window_file()
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _earliest_landed_day() -> str | None:
+    days = [p.name[3:] for p in landing_dir().glob("*/dt=*") if p.is_dir() and is_day(p.name[3:])]
+    return min(days, default=None)
+
+
+def is_day(text: str) -> bool:
+    """A UTC day written YYYY-MM-DD (a folder `dt=2025-3-4` or `dt=2025-13-01` is not one)."""
+    try:
+        return date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.automation.jobs import ingest_job, refresh_warehouse_job
+from pipelines.defs.automation.partitions import daily
 from pipelines.ingest.landing import is_partition
 from pipelines.lib import settings
 
@@ -28,9 +29,14 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     """A new or changed file under data/landing/<table>/dt=DAY/ re-loads DAY (late files included)."""
     seen = json.loads(context.cursor or "{}")
     now = landed_state(settings.landing_dir())
+    first = f"{daily.start:%Y-%m-%d}"
     for day, fingerprint in sorted(now.items()):
-        if not is_partition(day):  # dt=2025-13-01, or a day before the first partition: never a run
-            context.log.warning(f"skipped dt={day}: not a day on or after {settings.FIRST_PARTITION} (YYYY-MM-DD)")
+        # dt=2025-13-01, or a day outside the partitions the definitions loaded with: never a run
+        if not (is_partition(day, first) and daily.has_partition_key(day)):
+            context.log.warning(
+                f"skipped dt={day}: not a partition day (YYYY-MM-DD, {first} or later; days before the first or "
+                "after the last need WAREHOUSE_FIRST_PARTITION / WAREHOUSE_LAST_PARTITION and a reload)"
+            )
         elif seen.get(day) != fingerprint:
             yield dg.RunRequest(run_key=f"{day}:{fingerprint}", partition_key=day)
     context.update_cursor(json.dumps(now))
