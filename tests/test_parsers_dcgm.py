@@ -211,3 +211,33 @@ def test_label_values_are_unescaped_and_a_label_named_twice_is_quarantined(tmp_p
         (4, "", None),  # present and empty is not absent
     ]
     assert parsed.rejects.select("source_line", "reason").rows() == [(3, "duplicate_label")]
+
+
+MIG = FIXTURES / "dcgm" / "dcgm_exporter_4x_mig.prom.txt"
+
+
+def test_a_4x_exporter_on_mig_instances_loads_every_line_with_its_instance():
+    parsed = parse_dcgm(MIG, scraped_at=AT)
+    # the blank XID count, the PCIe byte rates and FB_RESERVED are good lines, not rejects
+    assert parsed.rejects.is_empty()
+    assert parsed.rows.height == sample_lines(MIG)
+    instances = parsed.rows.select("gpu", "gpu_instance_id", "gpu_instance_profile").unique().sort("gpu_instance_id")
+    assert instances.rows() == [(0, "2", "3g.40gb"), (0, "9", "1g.10gb")]
+    xid = parsed.rows.filter(pl.col("metric") == "DCGM_FI_DEV_XID_ERRORS")
+    assert xid["value"].null_count() == 2  # no XID: an empty reading
+    pcie = parsed.rows.filter(pl.col("metric") == "DCGM_FI_PROF_PCIE_RX_BYTES")["value"].to_list()
+    assert pcie == [23559081.0, 23559081.0]
+
+
+def test_an_unknown_mig_profile_is_quarantined_and_the_rest_of_the_scrape_loads(tmp_path):
+    f = tmp_path / "mig-host.prom"
+    lines = MIG.read_text().splitlines()
+    held = [i for i, line in enumerate(lines) if 'GPU_I_PROFILE="3g.40gb"' in line]
+    lines[held[0]] = lines[held[0]].replace("3g.40gb", "5g.50gb")  # no A100 instance has 5 slices
+    lines[held[3]] = lines[held[3]].replace("NVIDIA A100-SXM4-80GB", "NVIDIA L4")  # an L4 has no MIG
+    f.write_text("\n".join(lines) + "\n")
+    parsed = parse_dcgm(f, scraped_at=AT)
+    assert parsed.rejects["reason"].to_list() == ["unknown_mig_profile"] * 2
+    assert parsed.rejects["source_line"].to_list() == [held[0] + 1, held[3] + 1]
+    assert "5g.50gb is no MIG profile of NVIDIA A100-SXM4-80GB" in parsed.rejects["message"][0]
+    assert parsed.rows.height == sample_lines(MIG) - 2

@@ -18,6 +18,11 @@ MAX_ROWS_PER_DAY = 500_000_000
 MAX_GPU_MEMORY_MIB = 512 * 1024
 MAX_GPU_POWER_W = 2000
 MAX_XID = 1000  # NVIDIA's XID catalogue ends in the 100s; 4294967295 is an unset 32-bit counter, not an error
+# the XID field's blank is "no XID since the driver loaded" (dcgm-exporter 4.x prints it where 3.x printed 0): no
+# error, loaded as an empty reading, not quarantined as a missing one
+XID_FIELDS = ("DCGM_FI_DEV_XID_ERRORS",)
+# PCIe throughput in bytes per second (DCGM_FI_PROF_PCIE_*_BYTES): PCIe 6.0 x16 moves ~128 GB/s each way
+MAX_PCIE_BYTES_PER_S = 512e9
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,21 @@ READINGS = [
     Reading("DCGM_FI_DEV_DEC_UTIL", 0, 100),
     # ratios, although their HELP text says "(in %)"
     Reading("DCGM_FI_PROF_SM_ACTIVE", 0, 1, "sm_active"),
+    # dcgm-exporter 4.x's default set has it (and not SM_ACTIVE); the utilisation of a MIG instance, whose
+    # DCGM_FI_DEV_GPU_UTIL is not supported
+    Reading("DCGM_FI_PROF_GR_ENGINE_ACTIVE", 0, 1, "gr_engine_active"),
     Reading("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", 0, 1, "tensor_active"),
     Reading("DCGM_FI_PROF_DRAM_ACTIVE", 0, 1, "dram_active"),
+    # gauges in bytes per second, not ratios (before the PROF_ rule below, which would reject every one)
+    Reading("DCGM_FI_PROF_PCIE_TX_BYTES", 0, MAX_PCIE_BYTES_PER_S, "pcie_tx_bytes_per_s"),
+    Reading("DCGM_FI_PROF_PCIE_RX_BYTES", 0, MAX_PCIE_BYTES_PER_S, "pcie_rx_bytes_per_s"),
     Reading("DCGM_FI_PROF_", 0, 1),
     # physical limits with room to spare: no GPU has 512 GiB of memory (the largest, 288 GB) or draws 2 kW (the
     # largest, ~1.2 kW); a reading beyond them is a broken counter, which would be averaged into the marts
     Reading("DCGM_FI_DEV_FB_USED", 0, MAX_GPU_MEMORY_MIB, "fb_used_mib", "memory_used_mib", "memory"),
     Reading("DCGM_FI_DEV_FB_FREE", 0, MAX_GPU_MEMORY_MIB, "fb_free_mib", "memory_free_mib", "memory"),
     Reading("DCGM_FI_DEV_FB_TOTAL", 0, MAX_GPU_MEMORY_MIB, None, "memory_total_mib", "memory"),
+    Reading("DCGM_FI_DEV_FB_RESERVED", 0, MAX_GPU_MEMORY_MIB, "fb_reserved_mib", None, "memory"),
     Reading("DCGM_FI_DEV_POWER_USAGE", 0, MAX_GPU_POWER_W, "power_w", "power_draw_w", "power"),
     Reading("DCGM_FI_DEV_GPU_TEMP", -40, 150, "gpu_temp_c", "temperature_gpu_c"),
     Reading("DCGM_FI_DEV_MEMORY_TEMP", -40, 150),
@@ -65,18 +77,20 @@ class GpuModel:
     pattern: str  # a regular expression, case-insensitive, on the reported model name
     memory_gib: int  # the board's memory: no reading of used, free or total memory exceeds it
     max_power_w: int  # the highest power limit the board can be set to
+    mig_slices: int | None = None  # compute slices of a MIG-capable board (a `<N>g.<M>gb` instance has N of them)
 
 
 # first match wins (the more specific names first); a model not listed has only the READINGS limits
 GPU_MODELS = [
-    GpuModel(r"GB200", 192, 1200),
-    GpuModel(r"B200", 192, 1000),
-    GpuModel(r"H200", 141, 700),
-    GpuModel(r"H100.*NVL", 94, 400),
-    GpuModel(r"H100.*PCIe", 80, 350),
-    GpuModel(r"H[18]00", 80, 700),
-    GpuModel(r"A[18]00.*40GB", 40, 400),
-    GpuModel(r"A[18]00", 80, 400),
+    GpuModel(r"GB200", 192, 1200, 7),
+    GpuModel(r"B200", 192, 1000, 7),
+    GpuModel(r"H200", 141, 700, 7),
+    GpuModel(r"H100.*NVL", 94, 400, 7),
+    GpuModel(r"H100.*PCIe", 80, 350, 7),
+    GpuModel(r"H[18]00", 80, 700, 7),
+    GpuModel(r"A[18]00.*40GB", 40, 400, 7),
+    GpuModel(r"A[18]00", 80, 400, 7),
+    GpuModel(r"\bA30\b", 24, 165, 4),
     GpuModel(r"L40", 48, 350),
     GpuModel(r"\bL4\b", 24, 75),
     GpuModel(r"\bA10G?\b", 24, 300),
@@ -86,6 +100,24 @@ GPU_MODELS = [
 ]
 # a sampled power reading may exceed the limit in a short excursion, not by a quarter: beyond it, a broken counter
 POWER_EXCURSION = 1.25
+
+
+# a MIG instance's profile as dcgm-exporter labels it (GPU_I_PROFILE) and the device plugin names its resource
+# (nvidia.com/mig-<profile>): <compute slices>g.<memory>gb, optionally +me (media extensions) or -me
+MIG_PROFILE = r"^([1-8])g\.[0-9]+gb([+-]me)?$"
+MIG_SIZES = {7: (1, 2, 3, 4, 7), 4: (1, 2, 4)}  # the instance sizes a board of 7 or 4 slices can be cut into
+
+
+def unknown_mig_profile_sql(profile: str, model_name: str) -> str:
+    """SQL: whether the MIG profile named by `profile` (when not NULL) is not one a GPU of `model_name` has:
+    not of the form <N>g.<M>gb, or N not an instance size of the board (of 7 slices where the model is unlisted)."""
+    slices = f"regexp_extract({profile}, '{MIG_PROFILE}', 1)"
+    sizes = " ".join(
+        f"when regexp_matches({model_name}, '(?i){m.pattern}') then {list(MIG_SIZES.get(m.mig_slices, ()))}"
+        for m in GPU_MODELS
+    )
+    allowed = f"coalesce(case {sizes} end, {list(MIG_SIZES[7])})"
+    return f"({profile} is not null and not coalesce(list_contains({allowed}, try_cast({slices} as integer)), false))"
 
 
 def model_limit(reading: Reading, model: GpuModel) -> float | None:

@@ -20,7 +20,14 @@ import duckdb
 import polars as pl
 
 from ..landing import LandedFile
-from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS, model_limit_sql
+from ..rules import (
+    DCGM_BLANK_FP64,
+    DCGM_BLANK_INT64_MIN,
+    READINGS,
+    XID_FIELDS,
+    model_limit_sql,
+    unknown_mig_profile_sql,
+)
 from ..specs import Batch
 from .base import Parsed, batch_as_parsed, duckdb_columns, sql_literal
 from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, text_batch, text_files
@@ -39,6 +46,8 @@ SCHEMA = {
     "namespace": pl.String,
     "container": pl.String,
     "hpc_job": pl.String,
+    "gpu_instance_id": pl.String,
+    "gpu_instance_profile": pl.String,
 }
 METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 # what follows the labels (or, without labels, the whole line): [name] value [timestamp]
@@ -51,6 +60,9 @@ LABELS = {
     "namespace": "namespace",
     "container": "container",
     "hpc_job": "hpc_job",
+    # a MIG instance of the GPU (dcgm-exporter labels each instance's series with both)
+    "gpu_instance_id": "GPU_I_ID",
+    "gpu_instance_profile": "GPU_I_PROFILE",
 }
 # a single-scrape file without per-sample timestamps names its scrape time: <host>_20250303T120000Z.prom
 SCRAPE_TIME_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
@@ -105,6 +117,10 @@ def _outside(value: str, low: float | None, high: float | None) -> str:
     return " or ".join(bounds) or "false"
 
 
+BLANK = f"(value >= {DCGM_BLANK_INT64_MIN} or value = {DCGM_BLANK_FP64})"
+IS_XID = f"list_contains({list(XID_FIELDS)}, metric)"
+
+
 def _problem() -> tuple[str, str]:
     """The first rule a line breaks (reason code, NULL when it loads) and its message, as SQL."""
     rules = [
@@ -115,13 +131,22 @@ def _problem() -> tuple[str, str]:
         ("non_finite_value", "not isfinite(value)", "format('value {} is not finite', value_text)"),
         (
             "dcgm_blank_sentinel",
-            f"value >= {DCGM_BLANK_INT64_MIN} or value = {DCGM_BLANK_FP64}",
+            f"{BLANK} and not {IS_XID}",
             "format('value {} is a DCGM blank sentinel (no reading)', value_text)",
         ),
-        ("out_of_range", _out_of_range(), "format('{} = {} is outside the possible range', metric, value_text)"),
+        (
+            "out_of_range",
+            f"not ({IS_XID} and {BLANK}) and ({_out_of_range()})",
+            "format('{} = {} is outside the possible range', metric, value_text)",
+        ),
         ("missing_timestamp", "scraped_at is null", "'sample has no timestamp and the file no scrape time'"),
         ("missing_hostname", "hostname is null", "'no Hostname/hostname label and no host for the file'"),
         ("missing_gpu", "gpu is null", "'no gpu label (the GPU index)'"),
+        (
+            "unknown_mig_profile",
+            unknown_mig_profile_sql("gpu_instance_profile", "model_name"),
+            "format('GPU_I_PROFILE {} is no MIG profile of {}', gpu_instance_profile, coalesce(model_name, '?'))",
+        ),
     ]
     problem = "case " + " ".join(f"when {cond} then '{code}'" for code, cond, _ in rules) + " end"
     message = "case problem " + " ".join(f"when '{code}' then {msg}" for code, _, msg in rules) + " end"
@@ -226,8 +251,11 @@ def batch_sql(files: list[TextFile], threads: int = 1, context: list[tuple] | No
         join inputs as i on i.file_id = cut.file_id
     ),
     checked as (select *, {problem} as problem from parsed)
-    select source_file, source_line, metric, value, unit, scraped_at, hostname, gpu, gpu_uuid, model_name, pod,
-        namespace, container, hpc_job, problem as reject_reason, {message} as reject_message,
+    select source_file, source_line, metric,
+        -- a blank XID is no XID (see rules.XID_FIELDS): an empty reading
+        case when {IS_XID} and {BLANK} then null else value end as value,
+        unit, scraped_at, hostname, gpu, gpu_uuid, model_name, pod, namespace, container, hpc_job, gpu_instance_id,
+        gpu_instance_profile, problem as reject_reason, {message} as reject_message,
         case when problem is not null then text end as reject_text
     from checked"""
 

@@ -15,7 +15,15 @@ from pathlib import Path
 import duckdb
 
 from ..landing import LandedFile
-from ..rules import DCGM_BLANK_FP64, DCGM_BLANK_INT64_MIN, READINGS, Reading, model_limit_sql
+from ..rules import (
+    DCGM_BLANK_FP64,
+    DCGM_BLANK_INT64_MIN,
+    READINGS,
+    XID_FIELDS,
+    Reading,
+    model_limit_sql,
+    unknown_mig_profile_sql,
+)
 from ..specs import Batch
 from .base import glob_safe, sql_literal
 
@@ -30,10 +38,14 @@ LABELS = {
     "pod": ("pod",),
     "namespace": ("namespace",),
     "container": ("container",),
+    "gpu_instance_id": ("GPU_I_ID",),
+    "gpu_instance_profile": ("GPU_I_PROFILE",),
 }
 # raw column <- the DCGM reading (its field and range)
 METRICS = {r.gpu_samples: r for r in READINGS if r.gpu_samples}
 TYPES = {"measured_at": "timestamptz", "gpu": "integer", **{m: "double" for m in METRICS}}
+# a blank XID is no XID (rules.XID_FIELDS): loaded as an empty reading
+XID_COLUMNS = [c for c, r in METRICS.items() if r.field in XID_FIELDS]
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, files: list[str]) -> str:
@@ -62,6 +74,7 @@ MESSAGES = {
     "non_finite_value": "a reading is not finite",
     "dcgm_blank_sentinel": "a reading is a DCGM blank sentinel (no reading)",
     "out_of_range": "a reading is outside its possible range (or beyond its GPU model's memory or power)",
+    "unknown_mig_profile": "GPU_I_PROFILE is not a MIG instance profile of the GPU model",
 }
 
 
@@ -73,10 +86,16 @@ def _reason() -> str:
         "missing_hostname": "hostname is null",
         "missing_gpu": "gpu is null",
         "non_finite_value": " or ".join(f"not isfinite({c})" for c in values),
-        "dcgm_blank_sentinel": " or ".join(f"{c} >= {DCGM_BLANK_INT64_MIN} or {c} = {DCGM_BLANK_FP64}" for c in values),
-        "out_of_range": " or ".join(_outside(c, r) for c, r in METRICS.items()),
+        "dcgm_blank_sentinel": " or ".join(_blank(c) for c in values if c not in XID_COLUMNS),
+        "out_of_range": " or ".join(_outside(c, r) for c, r in METRICS.items() if c not in XID_COLUMNS)
+        + "".join(f" or ({_outside(c, METRICS[c])}) and not {_blank(c)}" for c in XID_COLUMNS),
+        "unknown_mig_profile": unknown_mig_profile_sql("gpu_instance_profile", "model_name"),
     }
     return "case " + " ".join(f"when {cond} then '{reason}'" for reason, cond in rules.items()) + " end"
+
+
+def _blank(column: str) -> str:
+    return f"({column} >= {DCGM_BLANK_INT64_MIN} or {column} = {DCGM_BLANK_FP64})"
 
 
 def _outside(column: str, r: Reading) -> str:
@@ -103,7 +122,8 @@ class ColumnarParquet:
         messages = " ".join(f"when '{k}' then {sql_literal(v)}" for k, v in MESSAGES.items())
         message = f"case reject_reason {messages} end"
         # raw_text: the row as read, under the raw table's column names (JSON only for the rejected rows)
-        sql = f"""select *, {message} as reject_message,
+        no_xid = ", ".join(f"case when {_blank(c)} then null else {c} end as {c}" for c in XID_COLUMNS)
+        sql = f"""select * replace ({no_xid}), {message} as reject_message,
                 case when reject_reason is not null then to_json(checked) end as reject_text
             from (
                 select *, ({_reason()}) as reject_reason from (
