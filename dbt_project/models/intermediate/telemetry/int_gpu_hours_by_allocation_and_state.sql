@@ -53,7 +53,7 @@ gaps as (
     select
         *,
         epoch_us(lead(measured_at) over (
-            partition by host_id, gpu_index order by measured_at, source_format desc nulls first
+            partition by host_id, gpu_index, gpu_instance_id order by measured_at, source_format desc nulls first
         )) - epoch_us(measured_at) as gap_us
     from samples
 ),
@@ -178,6 +178,11 @@ deployed_gpus as (
     from deployments
 ),
 
+-- a deployment's pods (<deployment>-<n>, as a StatefulSet names them) on its host, e.g. on MIG instances
+deployed_pods as (
+    select distinct deployment_id, host_id from deployments
+),
+
 placed as (
     select
         gaps.*,
@@ -188,25 +193,38 @@ placed as (
             3600e6,
             instant_context.to_boundary_us
         ), 0)::bigint as covered_us,
+        -- the share of the physical GPU the sample's time stands for: a MIG instance's slices, else all of it
+        coalesce({{ mig_gpu_share('gaps.gpu_instance_profile', 'gaps.gpu_model') }}, 1.0) as gpu_share,
         case
             when gaps.hpc_job_id is not null then gaps.hpc_job_id
-            -- pods are named <job>-<role>-<n> (training operators), <job>-<5 chars> (batch Jobs) or <job>-<n>
-            -- (a notebook's stateful pod, jupyter-<user>-0)
-            when gaps.pod_name is not null
-                then regexp_replace(gaps.pod_name, '-((worker|master|launcher|chief)-\d+|[a-z0-9]{5}|\d+)$', '')
+            when gaps.pod_name is not null then gaps.pod_allocation_id
             else deployed_gpus.deployment_id
         end as allocation_id,
         case
             when gaps.hpc_job_id is not null then 'slurm'
+            when deployed_pods.deployment_id is not null then 'serving'
             when gaps.pod_name is not null then 'kubernetes'
             when deployed_gpus.deployment_id is not null then 'serving'
         end::enum('slurm', 'kubernetes', 'serving') as allocation_source
-    from gaps
+    from (
+        select
+            *,
+            -- pods are named <job>-<role>-<n> (training operators), <job>-<5 chars> (batch Jobs) or <job>-<n>
+            -- (a notebook's stateful pod, jupyter-<user>-0; a serving deployment's)
+            regexp_replace(pod_name, '-((worker|master|launcher|chief)-\d+|[a-z0-9]{5}|\d+)$', '') as pod_allocation_id
+        from gaps
+    ) as gaps
     left join instant_context
         on gaps.host_id = instant_context.host_id
         and gaps.measured_at = instant_context.measured_at
+    left join deployed_pods
+        on gaps.host_id = deployed_pods.host_id
+        and gaps.pod_allocation_id = deployed_pods.deployment_id
+        and gaps.hpc_job_id is null
+    -- a sample that names its pod is held by it: the deployment's GPUs are looked up only for the others
     left join deployed_gpus
         on gaps.host_id = deployed_gpus.host_id
+        and gaps.pod_name is null
         and gaps.gpu_index = deployed_gpus.gpu_index
         and gaps.measured_at >= deployed_gpus.started_at
         and (deployed_gpus.ended_at is null or gaps.measured_at < deployed_gpus.ended_at)
@@ -238,11 +256,14 @@ split as (
     from classified
 ),
 
+-- a piece's time in the GPU's own microseconds: a MIG instance's time counts for its share of the GPU, so the
+-- GPU's instances together cover its hour (rounded to the microsecond)
 pieces as (
     select
         *,
         start_hour_at + next_hour * interval 1 hour as hour_at,
-        if(next_hour = 0, least(covered_us, left_in_hour_us), covered_us - left_in_hour_us) as piece_us
+        round(gpu_share * if(next_hour = 0, least(covered_us, left_in_hour_us), covered_us - left_in_hour_us))::bigint
+            as piece_us
     from split
 ),
 
@@ -255,7 +276,9 @@ identities as (
         date_trunc('hour', measured_at) as hour_at,
         any_value(gpu_uuid) as gpu_uuid,
         any_value(gpu_model) as gpu_model,
-        any_value(source_format) as source_format
+        any_value(source_format) as source_format,
+        any_value(gpu_util_counter) as gpu_util_counter,
+        bool_or(gpu_instance_id is not null) as mig_partitioned
     from samples
     where {{ in_batch('measured_at') }}
     group by all
@@ -296,6 +319,8 @@ final as (
         identities.gpu_uuid,
         identities.gpu_model,
         identities.source_format,
+        identities.gpu_util_counter,
+        identities.mig_partitioned,
         covered.* exclude (host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state)
     from covered
     left join identities

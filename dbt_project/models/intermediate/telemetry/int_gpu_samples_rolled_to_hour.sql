@@ -38,6 +38,8 @@ readings as (
         any_value(gpu_uuid) as gpu_uuid,
         any_value(gpu_model) as telemetry_gpu_model,
         any_value(source_format) as source_format,
+        any_value(gpu_util_counter) as gpu_util_counter,
+        bool_or(mig_partitioned) as mig_partitioned,
         sum(covered_us) as observed_us,
         {%- for reading in telemetry_readings() %}
         sum({{ reading }}_x_us) / nullif(sum({{ reading }}_us), 0) as {{ reading }},

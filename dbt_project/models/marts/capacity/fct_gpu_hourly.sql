@@ -41,6 +41,8 @@ final as (
         allocations.model_name as primary_holder_model,
         allocations.workload as primary_holder_workload,
         telemetry.gpu_util_ratio,
+        telemetry.gpu_util_counter,
+        coalesce(telemetry.mig_partitioned, false) as mig_partitioned,
         telemetry.sm_active_ratio,
         telemetry.tensor_active_ratio,
         telemetry.dram_active_ratio,

@@ -8,15 +8,21 @@ renamed as (
         hostname as host_id,
         gpu as gpu_index,
         measured_at,
+        try_cast(gpu_instance_id as integer) as gpu_instance_id,
+        gpu_instance_profile,
         gpu_uuid,
         model_name as gpu_model,
-        gpu_util_pct / 100.0 as gpu_util_ratio,
+        gpu_util_pct / 100.0 as gpu_util_pct_ratio,
+        gr_engine_active as gr_engine_active_ratio,
         mem_copy_util_pct / 100.0 as mem_copy_util_ratio,
         sm_active as sm_active_ratio,
         tensor_active as tensor_active_ratio,
         dram_active as dram_active_ratio,
         fb_used_mib * 1048576 as fb_used_bytes,
         fb_free_mib * 1048576 as fb_free_bytes,
+        fb_reserved_mib * 1048576 as fb_reserved_bytes,
+        pcie_tx_bytes_per_s,
+        pcie_rx_bytes_per_s,
         power_w,
         gpu_temp_c,
         xid::integer as xid_error,
@@ -25,6 +31,8 @@ renamed as (
         {{ redact_identities('pod') }} as pod_name,
         {{ redact_identities('namespace') }} as pod_namespace
     from source
-)
+),
 
-select * from renamed
+{{ gpu_util_with_fallback('renamed', 'gpu_util_pct_ratio') }}
+
+select * from utilised

@@ -11,6 +11,7 @@ renamed as (
         gpu_uuid,
         gpu_name as gpu_model,
         utilization_gpu_pct / 100.0 as gpu_util_ratio,
+        case when utilization_gpu_pct is not null then 'utilization.gpu' end as gpu_util_counter,
         utilization_memory_pct / 100.0 as mem_copy_util_ratio,
         memory_used_mib * 1048576 as fb_used_bytes,
         memory_free_mib * 1048576 as fb_free_bytes,
