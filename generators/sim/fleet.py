@@ -23,6 +23,7 @@ class Host:
     valid_from_s: int
     gpu_uuids: list[str]
     down: list[tuple[int, int, str]] = field(default_factory=list)  # (start_s, end_s, planned|unplanned)
+    mig: tuple[tuple[int, str], ...] = ()  # each GPU's MIG instances (GPU_I_ID, profile); none: whole GPUs
 
     @property
     def schedulable(self) -> bool:

@@ -187,3 +187,69 @@ def sacct_rows(rec: dict) -> list[str]:
 
 def iso_ms(start: datetime, t_s: float) -> str:
     return (start + timedelta(seconds=t_s)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+# dcgm-exporter 4.x on MIG instances, its shipped dcp-metrics-included.csv set (no GPU_UTIL: MIG does not support it)
+DCGM_4X_MIG_FAMILIES = [
+    ("DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C).", "temp_c", None),
+    ("DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).", "power_w", 6),
+    ("DCGM_FI_DEV_XID_ERRORS", "Value of the last XID error encountered.", "xid", None),
+    ("DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", "fb_free_mib", None),
+    ("DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", "fb_used_mib", None),
+    ("DCGM_FI_DEV_FB_RESERVED", "Framebuffer memory reserved (in MiB).", "fb_reserved_mib", None),
+    ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "Ratio of time the graphics engine is active.", "gr_engine_active", 6),
+    ("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "Ratio of cycles the tensor (HMMA) pipe is active.", "tensor_active", 6),
+    (
+        "DCGM_FI_PROF_DRAM_ACTIVE",
+        "Ratio of cycles the device memory interface is active sending or receiving data.",
+        "dram_active",
+        6,
+    ),
+    (
+        "DCGM_FI_PROF_PCIE_TX_BYTES",
+        "The rate of data transmitted over the PCIe bus - including both protocol headers "
+        "and data payloads - in bytes per second.",
+        "pcie_tx_bytes",
+        None,
+    ),
+    (
+        "DCGM_FI_PROF_PCIE_RX_BYTES",
+        "The rate of data received over the PCIe bus - including both protocol headers "
+        "and data payloads - in bytes per second.",
+        "pcie_rx_bytes",
+        None,
+    ),
+]
+# the XID field's blank (DCGM_INT64_BLANK), which a 4.x exporter prints while no XID has occurred
+DCGM_INT64_BLANK = "9223372036854775792"
+
+
+def dcgm_text_mig(frame: pl.DataFrame, host: str, sku: str) -> str:
+    """One exposition per file of a MIG host's instance series, each sample with its scrape timestamp (ms)."""
+    base = pl.format(
+        'gpu="{}",UUID="{}",pci_bus_id="00000000:{}:00.0",device="nvidia{}",modelName="'
+        + SKUS[sku].model
+        + '",GPU_I_PROFILE="{}",GPU_I_ID="{}",Hostname="'
+        + host
+        + f'",DCGM_FI_DRIVER_VERSION="{DRIVER}"',
+        "gpu",
+        "uuid",
+        pl.col("gpu").cast(pl.String).str.zfill(2),
+        "gpu",
+        "gpu_i_profile",
+        "gpu_i_id",
+    )
+    pod = pl.format(',container="{}",namespace="{}",pod="{}"', "container", "namespace", "pod")
+    frame = frame.with_columns(
+        labels=pl.when(pl.col("pod") != "").then(pl.concat_str(base, pod)).otherwise(base), xid=pl.lit(DCGM_INT64_BLANK)
+    )
+    blocks = []
+    for metric, help_text, col, decimals in DCGM_4X_MIG_FAMILIES:
+        value = pl.col(col).round(decimals).cast(pl.String) if decimals else pl.col(col).cast(pl.String)
+        lines = frame.select(
+            pl.concat_str(
+                pl.lit(metric + "{"), "labels", pl.lit("} "), value, pl.lit(" "), pl.col("ts_ms").cast(pl.String)
+            )
+        ).to_series()
+        blocks.append(f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n" + "\n".join(lines.to_list()))
+    return "\n".join(blocks) + "\n"

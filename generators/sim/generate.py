@@ -13,7 +13,8 @@ from generators.landing import Landing
 
 from .config import SKUS, FleetConfig
 from .fleet import REGIONS, build_hosts, build_org
-from .formats import SACCT_FIELDS, columnar_frame, dcgm_text, iso_ms, nvidia_smi_csv, sacct_rows
+from .formats import SACCT_FIELDS, columnar_frame, dcgm_text, dcgm_text_mig, iso_ms, nvidia_smi_csv, sacct_rows
+from .mig import build_mig_host, build_mig_serving, mig_host_samples
 from .names import k8s_namespace, name_personal_jobs, sacct_job_name
 from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
@@ -39,10 +40,16 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
     Scheduler(cfg, rng, hosts, jobs).run()
     name_personal_jobs(jobs)
     registered = lifecycle_from_training(jobs, deployments, stage_events, free_slots, rng, cfg)
+    # the MIG host last, from its own stream: the rest of the fleet is what it was without it
+    mig_rng = np.random.default_rng([cfg.seed, 7])
+    mig_host = build_mig_host(cfg, mig_rng)
+    mig_deployments, mig_events = build_mig_serving(cfg, mig_host, org, len(deployments) + 1)
+    hosts, deployments, stage_events = hosts + [mig_host], deployments + mig_deployments, stage_events + mig_events
     out = Landing(landing_root)
     write_inventory(cfg, out, hosts, org)
     write_maintenance(cfg, out, hosts)
-    held = _write_telemetry(cfg, out, hosts, occupancy_by_gpu(jobs, deployments), rng)
+    held = _write_telemetry(cfg, out, [h for h in hosts if not h.mig], occupancy_by_gpu(jobs, deployments), rng)
+    _write_mig_telemetry(cfg, out, mig_host, mig_deployments, mig_rng)
     _write_scheduler(cfg, out, jobs, org)
     _write_training_events(cfg, out, jobs, registered)
     _write_registry(cfg, out, stage_events, deployments, org)
@@ -186,6 +193,18 @@ def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> dict:
         .agg(pl.len().alias("n"), pl.col("util_pct").mean().alias("util"), (pl.col("holders_in_hour") > 1).any())
     )
     return {holder: (n, util, any_shared) for holder, n, util, any_shared in per_holder.iter_rows()}
+
+
+def _write_mig_telemetry(cfg, out: Landing, host, deployments, rng) -> None:
+    frame = mig_host_samples(cfg, host, deployments, rng)
+    frame = frame.with_columns(ts_ms=frame["ts_ms"] + int(cfg.start.timestamp() * 1000))
+    start_ms = int(cfg.start.timestamp() * 1000)
+    for day in range(cfg.days):
+        lo, hi = start_ms + day * 86_400_000, start_ms + (day + 1) * 86_400_000
+        part = frame.filter((pl.col("ts_ms") >= lo) & (pl.col("ts_ms") < hi))
+        out.write_text(
+            "dcgm_samples", cfg.date_of(day), f"{host.host_id}.prom", dcgm_text_mig(part, host.host_id, host.sku)
+        )
 
 
 def _scheduler_records(jobs):
@@ -415,6 +434,7 @@ def _write_registry(cfg, out: Landing, stage_events, deployments, org) -> None:
                 "cluster": "serve-c",
                 "host": d.host,
                 "gpu_indices": ";".join(map(str, d.gpus)),
+                "mig_profile": d.mig_profile,
                 "started_at": cfg.at(d.start_s).strftime(SQL_TIME),
                 "ended_at": cfg.at(d.end_s).strftime(SQL_TIME) if d.end_s is not None and d.end_s < day1 else None,
                 "team": org.projects[org.models[d.model]],

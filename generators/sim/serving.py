@@ -26,6 +26,7 @@ class Deployment:
     end_s: int | None
     base_rps: float
     per_request_logs: bool  # LLM endpoints log every request; the others only hourly aggregates
+    mig_profile: str | None = None  # its replicas hold a MIG instance of this profile on each of `gpus`
 
 
 @dataclass

@@ -132,9 +132,11 @@ SOURCES = [
             "started_at": TS,
             "ended_at": TS,
             "team": STR,
+            "mig_profile": STR,
         },
-        "Serving deployments active on the day: model version, host and GPU indices held, start/end.",
-        {"ended_at", "team"},
+        "Serving deployments active on the day: model version, host and GPU indices held (with mig_profile: a MIG "
+        "instance of that profile on each), start/end.",
+        {"ended_at", "team", "mig_profile"},
     ),
     tabular(
         "inference",

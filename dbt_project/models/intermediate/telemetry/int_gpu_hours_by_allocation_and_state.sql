@@ -173,9 +173,11 @@ instant_context as (
         and instants.measured_at >= queue_state.segment_from
 ),
 
+-- the whole GPUs deployments hold (replicas on MIG instances are known by their pods, below)
 deployed_gpus as (
     select deployment_id, host_id, unnest(gpu_indices) as gpu_index, started_at, ended_at
     from deployments
+    where mig_profile is null
 ),
 
 -- a deployment's pods (<deployment>-<n>, as a StatefulSet names them) on its host, e.g. on MIG instances
@@ -193,8 +195,10 @@ placed as (
             3600e6,
             instant_context.to_boundary_us
         ), 0)::bigint as covered_us,
-        -- the share of the physical GPU the sample's time stands for: a MIG instance's slices, else all of it
-        coalesce({{ mig_gpu_share('gaps.gpu_instance_profile', 'gaps.gpu_model') }}, 1.0) as gpu_share,
+        -- the share of the physical GPU the sample's time stands for, gpu_slices of board_slices: a MIG instance's
+        -- compute slices of its board's, else 1 of 1
+        coalesce({{ mig_slices('gaps.gpu_instance_profile') }}, 1) as gpu_slices,
+        if(gaps.gpu_instance_profile is null, 1, {{ mig_board_slices('gaps.gpu_model') }}) as board_slices,
         case
             when gaps.hpc_job_id is not null then gaps.hpc_job_id
             when gaps.pod_name is not null then gaps.pod_allocation_id
@@ -225,6 +229,7 @@ placed as (
     left join deployed_gpus
         on gaps.host_id = deployed_gpus.host_id
         and gaps.pod_name is null
+        and gaps.gpu_instance_id is null
         and gaps.gpu_index = deployed_gpus.gpu_index
         and gaps.measured_at >= deployed_gpus.started_at
         and (deployed_gpus.ended_at is null or gaps.measured_at < deployed_gpus.ended_at)
@@ -256,14 +261,11 @@ split as (
     from classified
 ),
 
--- a piece's time in the GPU's own microseconds: a MIG instance's time counts for its share of the GPU, so the
--- GPU's instances together cover its hour (rounded to the microsecond)
 pieces as (
     select
         *,
         start_hour_at + next_hour * interval 1 hour as hour_at,
-        round(gpu_share * if(next_hour = 0, least(covered_us, left_in_hour_us), covered_us - left_in_hour_us))::bigint
-            as piece_us
+        if(next_hour = 0, least(covered_us, left_in_hour_us), covered_us - left_in_hour_us) as piece_us
     from split
 ),
 
@@ -293,17 +295,42 @@ covered as (
         allocation_source,
         allocation_id,
         capacity_state,
-        sum(piece_us) as covered_us,
-        {#- each reading x covered microseconds, and the covered microseconds that had the reading #}
+        -- a MIG instance's time counts for its share of the GPU: in slice-microseconds here, exact integers, so that
+        -- the GPU's instances together cover its hour (apportioned to microseconds below)
+        sum(piece_us * gpu_slices) as covered_slice_us,
+        any_value(board_slices) as board_slices,
+        {#- each reading x the GPU's covered microseconds, and the covered microseconds that had the reading #}
         {%- for reading in telemetry_readings() %}
-        sum({{ reading }} * piece_us) as {{ reading }}_x_us,
-        coalesce(sum(piece_us) filter (where {{ reading }} is not null), 0) as {{ reading }}_us,
+        sum({{ reading }} * piece_us * gpu_slices / board_slices) as {{ reading }}_x_us,
+        coalesce(sum(piece_us * gpu_slices / board_slices) filter (where {{ reading }} is not null), 0)
+            as {{ reading }}_us,
         {%- endfor %}
         max(gpu_temp_c) as max_gpu_temp_c,
         max(xid_error) filter (where xid_error > 0) as xid_error
     from pieces
     where piece_us > 0 and {{ in_batch('measured_at') }}
     group by host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state
+),
+
+-- slice-microseconds to the GPU's microseconds, rounded so the GPU-hour's rows still sum exactly: each row gets
+-- the difference of the rounded running totals (on a whole GPU, 1 slice of 1, the time as it was)
+apportioned as (
+    select
+        * exclude (covered_slice_us, board_slices),
+        sum(covered_slice_us) over running // board_slices
+            - coalesce(sum(covered_slice_us) over before // board_slices, 0) as covered_us
+    from covered
+    window
+        running as (
+            partition by host_id, gpu_index, hour_at, sample_day_at
+            order by allocation_source, allocation_id, capacity_state
+            rows between unbounded preceding and current row
+        ),
+        before as (
+            partition by host_id, gpu_index, hour_at, sample_day_at
+            order by allocation_source, allocation_id, capacity_state
+            rows between unbounded preceding and 1 preceding
+        )
 ),
 
 final as (
@@ -321,8 +348,11 @@ final as (
         identities.source_format,
         identities.gpu_util_counter,
         identities.mig_partitioned,
-        covered.* exclude (host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state)
-    from covered
+        covered.covered_us,
+        covered.* exclude (
+            host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state, covered_us
+        )
+    from apportioned as covered
     left join identities
         on covered.host_id = identities.host_id
         and covered.gpu_index = identities.gpu_index

@@ -73,7 +73,7 @@ served as (
         deployments.team,
         null as project,
         null as user_pseudonym,
-        len(deployments.gpu_indices)::double as gpus,
+        deployments.gpus,
         skus.family as gpu_family,
         hosts.gpu_model as gpu_type,
         deployments.host_id as first_node,
