@@ -593,3 +593,35 @@ def test_a_run_killed_right_after_a_load_commits_is_rebuilt_by_the_next_run(tiny
         path.write_text(original)
         materialize_all(instance, days=[first])
     assert mart_digests() == before
+
+
+def test_a_mig_host_holds_its_instances_as_shares_of_each_gpu(published, tiny_warehouse):
+    truth = tiny_warehouse["mig"]
+    host = truth["host"]
+    # every GPU-hour of the partitioned host is observed in full, and its states sum to it
+    gaps = published.execute(
+        "select count(*), count(*) filter (where observed_s <> existing_s or down_unplanned_s > 0), "
+        "max(abs(existing_s - (down_planned_s + reserved_dr_s + reserved_push_s + idle_hw_mismatch_s "
+        "+ idle_fragmented_s + idle_no_demand_s + allocated_active_s + allocated_idle_s))) "
+        "from marts.fct_gpu_capacity_hourly where host_id = ?",
+        [host],
+    ).fetchall()[0]
+    hours = gaps[0] // 8
+    assert gaps[0] == 8 * 48 and gaps[1:] == (0, 0)
+    held = published.execute(
+        "select allocation_id, sum(held_s) / 3600, sum(gpu_util_ratio * held_s) / sum(held_s) "
+        "from marts.fct_gpu_holder_hourly where host_id = ? group by all",
+        [host],
+    ).fetchall()
+    assert {a for a, _, _ in held} == set(truth["deployments"])
+    for allocation, gpu_hours, util in held:
+        d = truth["deployments"][allocation]
+        # each replica holds its instance's slices of 7 of a GPU, the whole time
+        assert gpu_hours == pytest.approx(d["replicas"] * d["slices"] / 7 * hours, abs=1e-6)
+        assert util == pytest.approx(d["util"], abs=0.005)
+    counter, power = published.execute(
+        "select any_value(gpu_util_counter), avg(power_w) from marts.fct_gpu_hourly where host_id = ?", [host]
+    ).fetchall()[0]
+    assert counter == "DCGM_FI_PROF_GR_ENGINE_ACTIVE"  # MIG instances have no GPU_UTIL
+    # power is the physical GPU's, reported on each instance's series: not summed over the instances
+    assert power == pytest.approx(truth["power_w"], rel=0.01)

@@ -49,7 +49,8 @@ def test_knobs_shape_the_output(tmp_path):
         ]
     )
     base = FleetConfig()
-    hosts = 2 * (3 + sum(sum(d.values()) for d in (base.k8s_hosts, base.inference_hosts)))
+    # and the one MIG-partitioned inference host, whatever the scale
+    hosts = 2 * (3 + sum(sum(d.values()) for d in (base.k8s_hosts, base.inference_hosts))) + 1
     assert truth["hosts"] == hosts and truth["gpus"] == hosts * 4
     inventory = pl.read_csv(tmp_path / "hosts" / "dt=2025-03-04" / "hosts.csv")
     slurm = inventory.filter(pl.col("cluster") == "slurm-a")

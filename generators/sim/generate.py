@@ -14,7 +14,7 @@ from generators.landing import Landing
 from .config import SKUS, FleetConfig
 from .fleet import REGIONS, build_hosts, build_org
 from .formats import SACCT_FIELDS, columnar_frame, dcgm_text, dcgm_text_mig, iso_ms, nvidia_smi_csv, sacct_rows
-from .mig import build_mig_host, build_mig_serving, mig_host_samples
+from .mig import build_mig_host, build_mig_serving, mig_host_samples, slices
 from .names import k8s_namespace, name_personal_jobs, sacct_job_name
 from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
@@ -49,7 +49,7 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
     write_inventory(cfg, out, hosts, org)
     write_maintenance(cfg, out, hosts)
     held = _write_telemetry(cfg, out, [h for h in hosts if not h.mig], occupancy_by_gpu(jobs, deployments), rng)
-    _write_mig_telemetry(cfg, out, mig_host, mig_deployments, mig_rng)
+    mig = _write_mig_telemetry(cfg, out, mig_host, mig_deployments, mig_rng)
     _write_scheduler(cfg, out, jobs, org)
     _write_training_events(cfg, out, jobs, registered)
     _write_registry(cfg, out, stage_events, deployments, org)
@@ -65,6 +65,7 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
         "attempts": sum(len(j.attempts) for j in jobs),
         "reserved_hosts": {h.host_id: h.reservation for h in hosts if h.reservation != "none"},
         "training_runs": {j.job_id: _run_truth(cfg, j, held) for j in jobs if j.kind == "training" and j.attempts},
+        "mig": mig,
         "deployed_rps": {d.model: d.base_rps for d in deployments if d.end_s is None or d.end_s >= cfg.horizon_s},
     }
 
@@ -195,16 +196,31 @@ def _write_telemetry(cfg, out: Landing, hosts, occ, rng) -> dict:
     return {holder: (n, util, any_shared) for holder, n, util, any_shared in per_holder.iter_rows()}
 
 
-def _write_mig_telemetry(cfg, out: Landing, host, deployments, rng) -> None:
+def _write_mig_telemetry(cfg, out: Landing, host, deployments, rng) -> dict:
+    """Write the MIG host's samples; returns per deployment its replicas, slices per replica and mean utilisation
+    (GR_ENGINE_ACTIVE), and the host's mean power per GPU: the ground truth of the MIG marts."""
     frame = mig_host_samples(cfg, host, deployments, rng)
     frame = frame.with_columns(ts_ms=frame["ts_ms"] + int(cfg.start.timestamp() * 1000))
     start_ms = int(cfg.start.timestamp() * 1000)
     for day in range(cfg.days):
         lo, hi = start_ms + day * 86_400_000, start_ms + (day + 1) * 86_400_000
         part = frame.filter((pl.col("ts_ms") >= lo) & (pl.col("ts_ms") < hi))
-        out.write_text(
-            "dcgm_samples", cfg.date_of(day), f"{host.host_id}.prom", dcgm_text_mig(part, host.host_id, host.sku)
-        )
+        text = dcgm_text_mig(part, host.host_id, host.sku)
+        out.write_text("dcgm_samples", cfg.date_of(day), f"{host.host_id}.prom", text)
+    held = frame.filter(pl.col("pod") != "").with_columns(deployment=pl.col("pod").str.replace(r"-\d+$", ""))
+    utilisation = dict(held.group_by("deployment").agg(pl.col("gr_engine_active").mean()).iter_rows())
+    return {
+        "host": host.host_id,
+        "deployments": {
+            d.deployment_id: {
+                "replicas": len(d.gpus),
+                "slices": slices(d.mig_profile),
+                "util": utilisation[d.deployment_id],
+            }
+            for d in deployments
+        },
+        "power_w": frame.unique(["ts_ms", "gpu"])["power_w"].mean(),
+    }
 
 
 def _scheduler_records(jobs):
