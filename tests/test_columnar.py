@@ -115,3 +115,30 @@ def test_file_names_that_look_like_glob_patterns_are_read_as_files(tmp_path, con
         ("gpu_samples/dt=2025-03-03/h1.parquet", [0]),
         ("gpu_samples/dt=2025-03-03/h[1].parquet", [1, 2]),
     ]
+
+
+def test_mig_instances_4x_counters_and_a_blank_xid_load_and_an_unknown_profile_does_not(tmp_path, con):
+    mig = {"modelName": "NVIDIA A100-SXM4-80GB", "DCGM_FI_DEV_GPU_UTIL": None, "DCGM_FI_PROF_SM_ACTIVE": None}
+    mig |= {"DCGM_FI_DEV_POWER_USAGE": 180.0}
+    rows = [
+        sample(
+            **mig,
+            GPU_I_ID="9",
+            GPU_I_PROFILE="1g.10gb",
+            DCGM_FI_PROF_GR_ENGINE_ACTIVE=0.4,
+            DCGM_FI_DEV_FB_USED=7000.0,
+            DCGM_FI_DEV_FB_RESERVED=400.0,
+            DCGM_FI_PROF_PCIE_RX_BYTES=9.0e8,  # bytes per second, not a ratio
+            DCGM_FI_DEV_XID_ERRORS=9223372036854775792.0,  # the 4.x exporter's blank: no XID
+        ),
+        sample(**mig, gpu=1, GPU_I_ID="2", GPU_I_PROFILE="5g.50gb", DCGM_FI_PROF_GR_ENGINE_ACTIVE=0.1),
+    ]
+    path = land(tmp_path, rows)
+    summary = replace_day(con, COLUMNAR, DAY, landed([path], tmp_path))
+    assert summary == {"files": 1, "rows_read": 2, "rows_loaded": 1, "rows_quarantined": 1}
+    assert con.execute("select source_line, reason from raw.quarantine").fetchall() == [(2, "unknown_mig_profile")]
+    loaded = con.execute(
+        "select gpu_instance_id, gpu_instance_profile, gr_engine_active, fb_reserved_mib, pcie_rx_bytes_per_s, xid "
+        "from raw.gpu_samples"
+    ).fetchall()
+    assert loaded == [("9", "1g.10gb", 0.4, 400.0, 9.0e8, None)]
