@@ -241,3 +241,16 @@ def test_an_unknown_mig_profile_is_quarantined_and_the_rest_of_the_scrape_loads(
     assert parsed.rejects["source_line"].to_list() == [held[0] + 1, held[3] + 1]
     assert "5g.50gb is no MIG profile of NVIDIA A100-SXM4-80GB" in parsed.rejects["message"][0]
     assert parsed.rows.height == sample_lines(MIG) - 2
+
+
+def test_a_time_sliced_gpus_replica_series_keep_their_vgpu(tmp_path):
+    """With KUBERNETES_VIRTUAL_GPUS the exporter copies a shared GPU's series once per replica, labelled vgpu."""
+    f = tmp_path / "ts-host.prom"
+    labels = 'gpu="0",UUID="GPU-t",modelName="NVIDIA L4",Hostname="ts-host"'
+    f.write_text(
+        f'DCGM_FI_DEV_GPU_UTIL{{{labels},vgpu="0",pod="a-0",namespace="n"}} 40 1740960000000\n'
+        f'DCGM_FI_DEV_GPU_UTIL{{{labels},vgpu="1"}} 40 1740960000000\n'
+    )
+    parsed = parse_dcgm(f)
+    assert parsed.rejects.is_empty()
+    assert parsed.rows.select("gpu_replica", "pod").rows() == [("0", "a-0"), ("1", None)]

@@ -48,6 +48,7 @@ SCHEMA = {
     "hpc_job": pl.String,
     "gpu_instance_id": pl.String,
     "gpu_instance_profile": pl.String,
+    "gpu_replica": pl.String,
 }
 METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 # what follows the labels (or, without labels, the whole line): [name] value [timestamp]
@@ -63,6 +64,8 @@ LABELS = {
     # a MIG instance of the GPU (dcgm-exporter labels each instance's series with both)
     "gpu_instance_id": "GPU_I_ID",
     "gpu_instance_profile": "GPU_I_PROFILE",
+    # a time-sliced GPU's replica: with KUBERNETES_VIRTUAL_GPUS, the exporter copies each series per replica
+    "gpu_replica": "vgpu",
 }
 # a single-scrape file without per-sample timestamps names its scrape time: <host>_20250303T120000Z.prom
 SCRAPE_TIME_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
@@ -255,7 +258,7 @@ def batch_sql(files: list[TextFile], threads: int = 1, context: list[tuple] | No
         -- a blank XID is no XID (see rules.XID_FIELDS): an empty reading
         case when {IS_XID} and {BLANK} then null else value end as value,
         unit, scraped_at, hostname, gpu, gpu_uuid, model_name, pod, namespace, container, hpc_job, gpu_instance_id,
-        gpu_instance_profile, problem as reject_reason, {message} as reject_message,
+        gpu_instance_profile, gpu_replica, problem as reject_reason, {message} as reject_message,
         case when problem is not null then text end as reject_text
     from checked"""
 

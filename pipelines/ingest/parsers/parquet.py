@@ -40,6 +40,7 @@ LABELS = {
     "container": ("container",),
     "gpu_instance_id": ("GPU_I_ID",),
     "gpu_instance_profile": ("GPU_I_PROFILE",),
+    "gpu_replica": ("vgpu",),
 }
 # raw column <- the DCGM reading (its field and range)
 METRICS = {r.gpu_samples: r for r in READINGS if r.gpu_samples}

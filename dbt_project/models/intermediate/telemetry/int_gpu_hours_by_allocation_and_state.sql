@@ -53,7 +53,8 @@ gaps as (
     select
         *,
         epoch_us(lead(measured_at) over (
-            partition by host_id, gpu_index, gpu_instance_id order by measured_at, source_format desc nulls first
+            partition by host_id, gpu_index, gpu_instance_id, gpu_replica
+            order by measured_at, source_format desc nulls first
         )) - epoch_us(measured_at) as gap_us
     from samples
 ),
@@ -195,10 +196,6 @@ placed as (
             3600e6,
             instant_context.to_boundary_us
         ), 0)::bigint as covered_us,
-        -- the share of the physical GPU the sample's time stands for, gpu_slices of board_slices: a MIG instance's
-        -- compute slices of its board's, else 1 of 1
-        coalesce({{ mig_slices('gaps.gpu_instance_profile') }}, 1) as gpu_slices,
-        if(gaps.gpu_instance_profile is null, 1, {{ mig_board_slices('gaps.gpu_model') }}) as board_slices,
         case
             when gaps.hpc_job_id is not null then gaps.hpc_job_id
             when gaps.pod_name is not null then gaps.pod_allocation_id
@@ -286,39 +283,75 @@ identities as (
     group by all
 ),
 
-covered as (
+-- the covered time of each capacity unit of the GPU: the GPU itself, or a MIG instance, or a time-sliced replica
+units as (
     select
         host_id,
         gpu_index,
         hour_at,
         measured_at::date::timestamptz as sample_day_at,
+        gpu_instance_id,
+        gpu_instance_profile,
+        gpu_replica,
         allocation_source,
         allocation_id,
         capacity_state,
-        -- a MIG instance's time counts for its share of the GPU: in slice-microseconds here, exact integers, so that
-        -- the GPU's instances together cover its hour (apportioned to microseconds below)
-        sum(piece_us * gpu_slices) as covered_slice_us,
-        any_value(board_slices) as board_slices,
-        {#- each reading x the GPU's covered microseconds, and the covered microseconds that had the reading #}
+        any_value(gpu_model) as gpu_model,
+        sum(piece_us) as unit_us,
+        {#- each reading x covered microseconds, and the covered microseconds that had the reading #}
         {%- for reading in telemetry_readings() %}
-        sum({{ reading }} * piece_us * gpu_slices / board_slices) as {{ reading }}_x_us,
-        coalesce(sum(piece_us * gpu_slices / board_slices) filter (where {{ reading }} is not null), 0)
-            as {{ reading }}_us,
+        sum({{ reading }} * piece_us) as {{ reading }}_x_us,
+        coalesce(sum(piece_us) filter (where {{ reading }} is not null), 0) as {{ reading }}_us,
         {%- endfor %}
         max(gpu_temp_c) as max_gpu_temp_c,
         max(xid_error) filter (where xid_error > 0) as xid_error
     from pieces
     where piece_us > 0 and {{ in_batch('measured_at') }}
+    group by all
+),
+
+-- Each unit's share of the physical GPU, in 2520ths (divisible by a board's 7 or 4 slices and by 1-10 replicas, so
+-- a GPU's shares are exact integers that sum to 2520): a MIG instance's N compute slices of its board's; a
+-- time-sliced replica (dcgm-exporter's vgpu copies) one of the replicas seen on the GPU that hour; else all of it
+shares as (
+    select
+        *,
+        2520 * coalesce({{ mig_slices('gpu_instance_profile') }}, 1) // (
+            if(gpu_instance_profile is null, 1, {{ mig_board_slices('gpu_model') }})
+            * if(gpu_replica is null, 1, count(distinct gpu_replica) over (
+                partition by host_id, gpu_index, hour_at, sample_day_at, gpu_instance_id
+            ))
+        ) as share_units
+    from units
+),
+
+covered as (
+    select
+        host_id,
+        gpu_index,
+        hour_at,
+        sample_day_at,
+        allocation_source,
+        allocation_id,
+        capacity_state,
+        -- the GPU's time, in 2520ths of a microsecond: exact integers (apportioned to microseconds below)
+        sum(unit_us * share_units) as covered_units,
+        {%- for reading in telemetry_readings() %}
+        sum({{ reading }}_x_us * share_units) / 2520 as {{ reading }}_x_us,
+        sum({{ reading }}_us * share_units) / 2520 as {{ reading }}_us,
+        {%- endfor %}
+        max(max_gpu_temp_c) as max_gpu_temp_c,
+        max(xid_error) as xid_error
+    from shares
     group by host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state
 ),
 
--- slice-microseconds to the GPU's microseconds, rounded so the GPU-hour's rows still sum exactly: each row gets
--- the difference of the rounded running totals (on a whole GPU, 1 slice of 1, the time as it was)
+-- to the GPU's microseconds, rounded so the GPU-hour's rows still sum exactly: each row gets the difference of the
+-- rounded running totals (a whole GPU's time stays what it was)
 apportioned as (
     select
-        * exclude (covered_slice_us, board_slices),
-        sum(covered_slice_us) over running // board_slices
-            - coalesce(sum(covered_slice_us) over before // board_slices, 0) as covered_us
+        * exclude (covered_units),
+        sum(covered_units) over running // 2520 - coalesce(sum(covered_units) over before // 2520, 0) as covered_us
     from covered
     window
         running as (

@@ -10,6 +10,7 @@ renamed as (
         measured_at,
         try_cast(gpu_instance_id as integer) as gpu_instance_id,
         gpu_instance_profile,
+        try_cast(gpu_replica as integer) as gpu_replica,
         gpu_uuid,
         model_name as gpu_model,
         gpu_util_pct / 100.0 as gpu_util_pct_ratio,

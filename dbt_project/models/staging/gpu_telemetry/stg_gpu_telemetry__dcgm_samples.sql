@@ -26,6 +26,8 @@ pivoted as (
         -- a MIG instance of the GPU (NULL: the whole GPU)
         try_cast(gpu_instance_id as integer) as gpu_instance_id,
         max(gpu_instance_profile) as gpu_instance_profile,
+        -- a time-sliced GPU's replica (dcgm-exporter's vgpu label; NULL: not time-sliced, or not told)
+        try_cast(gpu_replica as integer) as gpu_replica,
         max(gpu_uuid) as gpu_uuid,
         max(model_name) as gpu_model,
         max(canonical_value) filter (where metric = 'DCGM_FI_DEV_GPU_UTIL') as gpu_util_pct_ratio,
@@ -47,7 +49,7 @@ pivoted as (
         max(nullif(namespace, '')) as pod_namespace
     from normalised
     where gpu is not null
-    group by hostname, gpu, scraped_at, try_cast(gpu_instance_id as integer)
+    group by hostname, gpu, scraped_at, try_cast(gpu_instance_id as integer), try_cast(gpu_replica as integer)
 ),
 
 {{ gpu_util_with_fallback('pivoted', 'gpu_util_pct_ratio') }},
