@@ -3,12 +3,15 @@
   the run names: Dagster's partitions, see pipelines/defs/transform/assets.py), from var microbatch_begin_day.
   Batches run one after another (concurrent_batches=false: DuckDB has one writer). full_refresh=false: a run of a
   few days must never recreate the table with only those days; a backfill of every day rebuilds it.
+  on_schema_change='append_new_columns': a column a new version adds reaches a warehouse built before it (NULL on
+  the days built before, filled as each day is rebuilt) instead of failing the models that read it.
   The model names only what is its own: the column its rows are dated by (event_time), and any other config
   (e.g. lookback) as keyword arguments.
 -#}
 {% macro daily_microbatch(event_time) -%}
     {{ config(
         materialized='incremental', incremental_strategy='microbatch', event_time=event_time, batch_size='day',
-        begin=var('microbatch_begin_day'), concurrent_batches=false, full_refresh=false, **kwargs
+        begin=var('microbatch_begin_day'), concurrent_batches=false, full_refresh=false,
+        on_schema_change='append_new_columns', **kwargs
     ) }}
 {%- endmacro %}
