@@ -84,6 +84,8 @@ def decode_jobstats(comment: str | None) -> tuple[str | None, str | None]:
     if not isinstance(summary, dict) or not isinstance(summary.get("nodes"), dict):
         return None, "bad_jobstats: JS1 summary has no nodes object"
     return json.dumps(summary, separators=(",", ":"), sort_keys=True), None
+
+
 SLURM_TIME = r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}|Unknown|None|)$"
 
 
