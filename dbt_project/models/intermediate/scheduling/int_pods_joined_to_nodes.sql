@@ -41,7 +41,9 @@ placed as (
 
 final as (
     select
-        placed.* exclude (gpu_replicas, sharing_strategy, node_gpu_product, gpu_product),
+        -- from here on people are pseudonyms
+        placed.* exclude (gpu_replicas, sharing_strategy, node_gpu_product, gpu_product, user_name),
+        {{ pseudonym('placed.user_name') }} as user_pseudonym,
         coalesce(placed.gpu_product, placed.node_gpu_product) as gpu_product,
         coalesce(placed.gpu_replicas, 1) as gpu_replicas,
         coalesce(placed.sharing_strategy, 'none') as sharing_strategy,
