@@ -1,6 +1,8 @@
 import base64
 import gzip
 import json
+import os
+import subprocess
 
 import duckdb
 import polars as pl
@@ -10,8 +12,9 @@ from conftest import FIXTURES
 from pipelines.ingest.landing import landed
 from pipelines.ingest.parsers.hostlist import compress_hostlist, expand_hostlist
 from pipelines.ingest.parsers.sacct import decode_jobstats, parse_sacct
-from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.registry import BY_TABLE, SOURCES
 from pipelines.ingest.writer import replace_day
+from pipelines.lib import settings
 
 
 def test_xdmod_unit_log_without_header():
@@ -145,3 +148,33 @@ def test_decode_jobstats_problems(comment, problem):
     summary, said = decode_jobstats(comment)
     assert summary is None
     assert (said.split(":")[0] if said else None) == problem
+
+
+def test_jobstats_summaries_reach_dbt_as_per_job_gpu_utilisation(tmp_path):
+    """The fixture through the production load path and dbt: jobstats' own encoding, decoded at load, summarised
+    per job by int_jobstats_rolled_to_jobs (the formula's hand-computed rows are its dbt unit test)."""
+    day = "2025-03-03"
+    landing = tmp_path / "landing"
+    path = landing / "sacct_jobs" / f"dt={day}" / "della.txt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes((FIXTURES / "slurm" / "jobstats_admin_comment.txt").read_bytes())
+    work = tmp_path / "w.duckdb"
+    with duckdb.connect(str(work)) as con:
+        for source in SOURCES:
+            replace_day(con, source, day, source.files(landing, day))
+        assert con.execute(
+            "select count(*), count(jobstats), count(jobstats_problem) from raw.sacct_jobs"
+        ).fetchall() == [(5, 2, 1)]
+    env = os.environ | {"WAREHOUSE_WORK_PATH": str(work), "WAREHOUSE_PSEUDONYM_KEY": "test"}
+    subprocess.run(
+        ["dbt", "run", "--quiet", "--profiles-dir", ".", "-s", "+int_jobstats_rolled_to_jobs"],
+        cwd=settings.DBT_DIR,
+        env=env,
+        check=True,
+    )
+    with duckdb.connect(str(work), read_only=True) as con:
+        rows = con.execute(
+            "select scheduler_job_id, jobstats_gpus, jobstats_gpu_util_ratio, jobstats_gpu_mem_peak_used_ratio "
+            "from intermediate.int_jobstats_rolled_to_jobs order by 1"
+        ).fetchall()
+    assert rows == [("46915114", 2, pytest.approx(0.6), 0.375), ("46915115", 2, 0.75, 0.5)]
