@@ -160,6 +160,10 @@ class Landing:
         if isinstance(loader, Tabular) and loader.format == "jsonl":
             if isinstance(rows, pl.DataFrame):
                 raise ContractError(f"{table} lands JSON lines: pass records (dicts), which json.dumps renders")
+            if loader.lists and name.endswith(".json"):  # a kubectl List: one document, a record per item
+                items = [arranged_record(table, r, loader) for r in rows]
+                document = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+                return self.write_text(table, day, name, json.dumps(document, indent=4) + "\n", check=False)
             lines = "".join(json.dumps(arranged_record(table, r, loader)) + "\n" for r in rows)
             return self.write_text(table, day, name, lines, check=False)
         if isinstance(loader, Tabular) and not isinstance(rows, pl.DataFrame):  # CSV rows as records

@@ -290,11 +290,10 @@ def input_identities(landing: Path) -> tuple[set[str], set[str], set[str]]:
             users.add(row["User"])
             groups.add(row["Group"])
             teams.add(row["Account"])
-    for export in landing.glob("k8s_jobs/dt=*/*.jsonl"):
-        for line in export.read_text().splitlines():
-            labels = json.loads(line)["metadata"].get("labels", {})
-            users.add(labels.get("fleet.example.com/user", ""))
-            teams.add(labels.get("fleet.example.com/team", ""))
+    for item in kubernetes_objects(landing, "k8s_jobs") + kubernetes_objects(landing, "k8s_pods"):
+        labels = item["metadata"].get("labels", {})
+        users.add(labels.get("fleet.example.com/user", ""))
+        teams.add(labels.get("fleet.example.com/team", ""))
     for export in landing.glob("training_events/dt=*/*.jsonl"):
         for line in export.read_text().splitlines():
             event = json.loads(line)
@@ -303,16 +302,24 @@ def input_identities(landing: Path) -> tuple[set[str], set[str], set[str]]:
     return users - {""}, groups - {""}, teams - {""}
 
 
+def kubernetes_objects(landing: Path, table: str) -> list[dict]:
+    """The objects of a Kubernetes export: JSON lines (`*.jsonl`) or kubectl Lists (`*.json`, their items)."""
+    lines = [json.loads(line) for f in landing.glob(f"{table}/dt=*/*.jsonl") for line in f.open()]
+    return lines + [item for f in landing.glob(f"{table}/dt=*/*.json") for item in json.loads(f.read_text())["items"]]
+
+
 def test_the_simulated_inputs_carry_names_where_the_issue_found_them(tiny_warehouse):
     """What the privacy scan below must find nothing of: a notebook Job jupyter-<user> in namespace user-<user>
     with pod jupyter-<user>-0, a Slurm job named jupyter-<User> (another case), groups that are user names."""
     landing = Path(os.environ["LANDING_DIR"])
     users, groups, _ = input_identities(landing)
-    jobs = [json.loads(line)["metadata"] for f in landing.glob("k8s_jobs/dt=*/*.jsonl") for line in f.open()]
+    jobs = [item["metadata"] for item in kubernetes_objects(landing, "k8s_jobs")]
     notebooks = {(m["name"], m["namespace"]) for m in jobs if m["name"].startswith("jupyter-")}
     assert any(name == f"jupyter-{u}" and namespace == f"user-{u}" for u in users for name, namespace in notebooks)
     pods = "\n".join(f.read_text() for f in landing.glob("dcgm_samples/dt=*/*.prom"))
     assert any(f'pod="jupyter-{u}-0"' in pods for u in users)
+    pod_names = {item["metadata"]["name"] for item in kubernetes_objects(landing, "k8s_pods")}
+    assert any(f"jupyter-{u}-0" in pod_names for u in users)  # the pod of kubectl's export names the user too
     sacct = "\n".join(f.read_text() for f in landing.glob("sacct_jobs/dt=*/*.txt"))
     assert any(f"|jupyter-{u.capitalize()}|" in sacct for u in users)
     assert groups and groups <= users

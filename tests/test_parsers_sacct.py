@@ -1,3 +1,9 @@
+import base64
+import gzip
+import json
+import os
+import subprocess
+
 import duckdb
 import polars as pl
 import pytest
@@ -5,9 +11,10 @@ from conftest import FIXTURES
 
 from pipelines.ingest.landing import landed
 from pipelines.ingest.parsers.hostlist import compress_hostlist, expand_hostlist
-from pipelines.ingest.parsers.sacct import parse_sacct
-from pipelines.ingest.registry import BY_TABLE
+from pipelines.ingest.parsers.sacct import decode_jobstats, parse_sacct
+from pipelines.ingest.registry import BY_TABLE, SOURCES
 from pipelines.ingest.writer import replace_day
+from pipelines.lib import settings
 
 
 def test_xdmod_unit_log_without_header():
@@ -107,3 +114,67 @@ def test_hostlist_compress_round_trips():
     hosts = ["gpu-h100-001", "gpu-h100-002", "gpu-h100-003", "gpu-h100-007", "login"]
     assert compress_hostlist(hosts) == "gpu-h100-[001-003,007],login"
     assert expand_hostlist(compress_hostlist(hosts)) == sorted(hosts)
+
+
+def test_jobstats_admin_comment_is_decoded_and_a_bad_summary_never_rejects_its_job():
+    # built with jobstats' own encoding (tests/fixtures/README.md): JS1: + base64(gzip(json.dumps(..., indent=4)))
+    parsed = parse_sacct(FIXTURES / "slurm" / "jobstats_admin_comment.txt")
+    assert parsed.rejects.is_empty()  # every job line loads, its summary good or bad
+    rows = {r["job_id"]: r for r in parsed.rows.to_dicts()}
+    summary = json.loads(rows["46915114"]["jobstats"])
+    assert summary["nodes"]["della-l04g11"]["gpu_utilization"] == {"2": 80.0, "3": 40.0}
+    assert summary["total_time"] == 7200 and rows["46915114"]["jobstats_problem"] is None
+    assert len(json.loads(rows["46915115"]["jobstats"])["nodes"]) == 2
+    # JS1:Short is jobstats' "too short to summarise": no summary and no problem
+    assert rows["46915116"]["jobstats"] is None and rows["46915116"]["jobstats_problem"] is None
+    # a cut-off blob: flagged on the job, which still loads
+    assert rows["46915117"]["jobstats"] is None
+    assert rows["46915117"]["jobstats_problem"].startswith("bad_jobstats:")
+    assert rows["46915118"]["jobstats"] is None and rows["46915118"]["jobstats_problem"] is None
+    assert rows["46915114"]["node_names"] == ["della-l04g11"]
+
+
+@pytest.mark.parametrize(
+    ("comment", "problem"),
+    [
+        ("JS1:not base64!", "bad_jobstats"),
+        ("JS1:" + base64.b64encode(b"not gzip").decode(), "bad_jobstats"),
+        ("JS1:" + base64.b64encode(gzip.compress(b"[1, 2]")).decode(), "bad_jobstats"),
+        ("JS1:None", None),
+        ("a site's own note", None),
+    ],
+)
+def test_decode_jobstats_problems(comment, problem):
+    summary, said = decode_jobstats(comment)
+    assert summary is None
+    assert (said.split(":")[0] if said else None) == problem
+
+
+def test_jobstats_summaries_reach_dbt_as_per_job_gpu_utilisation(tmp_path):
+    """The fixture through the production load path and dbt: jobstats' own encoding, decoded at load, summarised
+    per job by int_jobstats_rolled_to_jobs (the formula's hand-computed rows are its dbt unit test)."""
+    day = "2025-03-03"
+    landing = tmp_path / "landing"
+    path = landing / "sacct_jobs" / f"dt={day}" / "della.txt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes((FIXTURES / "slurm" / "jobstats_admin_comment.txt").read_bytes())
+    work = tmp_path / "w.duckdb"
+    with duckdb.connect(str(work)) as con:
+        for source in SOURCES:
+            replace_day(con, source, day, source.files(landing, day))
+        assert con.execute(
+            "select count(*), count(jobstats), count(jobstats_problem) from raw.sacct_jobs"
+        ).fetchall() == [(5, 2, 1)]
+    env = os.environ | {"WAREHOUSE_WORK_PATH": str(work), "WAREHOUSE_PSEUDONYM_KEY": "test"}
+    subprocess.run(
+        ["dbt", "run", "--quiet", "--profiles-dir", ".", "-s", "+int_jobstats_rolled_to_jobs"],
+        cwd=settings.DBT_DIR,
+        env=env,
+        check=True,
+    )
+    with duckdb.connect(str(work), read_only=True) as con:
+        rows = con.execute(
+            "select scheduler_job_id, jobstats_gpus, jobstats_gpu_util_ratio, jobstats_gpu_mem_peak_used_ratio "
+            "from intermediate.int_jobstats_rolled_to_jobs order by 1"
+        ).fetchall()
+    assert rows == [("46915114", 2, pytest.approx(0.6), 0.375), ("46915115", 2, 0.75, 0.5)]

@@ -43,6 +43,10 @@ AS_RUN = {
     "make bench": "run by tests/test_bench.py's fixture, on the smoke fleet",
     "make bench GPUS=1000 DAYS=7": "the same target as make bench, on the smoke fleet in tests/test_bench.py",
     "make test": None,  # the suite that runs this test
+    # they need a cluster; the files they write are what tests/test_kubectl.py loads (tests/fixtures/kubernetes/)
+    "kubectl get pods -A -o json > data/landing/k8s_pods/dt=2025-03-03/gpu-prod.json": None,
+    "kubectl get jobs -A -o json > data/landing/k8s_jobs/dt=2025-03-03/gpu-prod.json": None,
+    "kubectl get nodes -o json > data/landing/k8s_nodes/dt=2025-03-03/gpu-prod.json": None,
 }
 
 

@@ -1,10 +1,16 @@
 {#-
-  MIG instances as shares of their physical GPU. A profile `<N>g.<M>gb` has N compute slices of the board's 7
-  (A100, H100, H200, B200), or of 4 on an A30: pipelines/ingest/rules.py GPU_MODELS, whose MIG_SIZES the loaders
-  check every profile against, so a profile that reaches the models is one its board has.
+  MIG instances as shares of their physical GPU. A profile `<N>g.<M>gb` ('1g.10gb', '3g.40gb', '1g.10gb+me',
+  '1g.5gb') has N compute slices of the board's 7 (A100, H100, H200, B200), or of 4 on an A30: the sizes NVIDIA
+  defines are 1, 2, 3, 4 and 7 (pipelines/ingest/rules.py MIG_SIZES, which the telemetry loaders check profiles
+  against per GPU model). One definition for the Kubernetes MIG resources (nvidia.com/mig-<profile>) and the
+  telemetry's GPU_I_PROFILE; anything else is NULL: its share is not known, never guessed.
 -#}
 {% macro mig_slices(profile_expr) -%}
-    try_cast(regexp_extract({{ profile_expr }}, '^([1-8])g\.[0-9]+gb', 1) as integer)
+    case
+        when try_cast(regexp_extract({{ profile_expr }}, '^([0-9]+)g\.[0-9]+gb([+-][a-z0-9]+)*$', 1) as integer)
+            in (1, 2, 3, 4, 7)
+            then try_cast(regexp_extract({{ profile_expr }}, '^([0-9]+)g\.', 1) as integer)
+    end
 {%- endmacro %}
 
 {% macro mig_board_slices(model_expr) -%}

@@ -15,7 +15,7 @@ from .config import SKUS, FleetConfig
 from .fleet import REGIONS, build_hosts, build_org
 from .formats import SACCT_FIELDS, columnar_frame, dcgm_text, dcgm_text_mig, iso_ms, nvidia_smi_csv, sacct_rows
 from .mig import build_mig_host, build_mig_serving, mig_host_samples, slices
-from .names import k8s_namespace, name_personal_jobs, sacct_job_name
+from .names import k8s_namespace, k8s_pod, name_personal_jobs, sacct_job_name
 from .scheduler import Scheduler, generate_jobs
 from .serving import build_serving, diurnal, lifecycle_from_training, request_times
 from .telemetry import host_samples, occupancy_by_gpu
@@ -50,7 +50,7 @@ def generate(cfg: FleetConfig, landing_root: Path) -> dict:
     write_maintenance(cfg, out, hosts)
     held = _write_telemetry(cfg, out, [h for h in hosts if not h.mig], occupancy_by_gpu(jobs, deployments), rng)
     mig = _write_mig_telemetry(cfg, out, mig_host, mig_deployments, mig_rng)
-    _write_scheduler(cfg, out, jobs, org)
+    _write_scheduler(cfg, out, jobs, org, hosts)
     _write_training_events(cfg, out, jobs, registered)
     _write_registry(cfg, out, stage_events, deployments, org)
     _write_traffic(cfg, out, deployments, rng)
@@ -241,12 +241,12 @@ def _state_asof(job, a, asof_s: int, horizon_s: int):
     return state, code, a.start, a.end
 
 
-def _write_scheduler(cfg, out: Landing, jobs, org) -> None:
+def _write_scheduler(cfg, out: Landing, jobs, org, hosts) -> None:
     uids = {u: 20000 + i for i, u in enumerate(org.users)}
     for day in range(cfg.days):
         day0, day1 = day * 86400, (day + 1) * 86400
         sacct = ["|".join(SACCT_FIELDS)]
-        k8s = []
+        k8s, pods = [], []
         for job, a, submit, sched_id in _scheduler_records(jobs):
             if submit >= day1 or (a is not None and a.end < day0 and a.end <= cfg.horizon_s):
                 continue  # not yet submitted, or finished before this day: `sacct -S day -E day+1` omits it
@@ -279,8 +279,87 @@ def _write_scheduler(cfg, out: Landing, jobs, org) -> None:
                 )
             else:
                 k8s.append(_k8s_record(cfg, job, a, submit, sched_id, state, start, end, nodes))
+                pods += _k8s_pods(cfg, job, a, submit, sched_id, state, start, end, k8s[-1])
         out.write_text("sacct_jobs", cfg.date_of(day), "sacct_slurm-a.txt", "\n".join(sacct) + "\n")
-        out.write("k8s_jobs", cfg.date_of(day), "k8s-b.jsonl", k8s)  # one export per cluster, named after it
+        # Kubernetes as kubectl exports it, one file per cluster named after it: `kubectl get jobs -A -o json`,
+        # `kubectl get pods -A -o json`, `kubectl get nodes -o json` (v1 Lists). The pods name the nodes their Job
+        # ran on; the nodes carry GPU Feature Discovery's labels
+        out.write("k8s_jobs", cfg.date_of(day), "k8s-b.json", k8s)
+        out.write("k8s_pods", cfg.date_of(day), "k8s-b.json", pods)
+        out.write("k8s_nodes", cfg.date_of(day), "k8s-b.json", [_k8s_node(h) for h in hosts if h.cluster == "k8s-b"])
+
+
+def _k8s_node(host) -> dict:
+    product = SKUS[host.sku].model.replace(" ", "-")
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": host.host_id,
+            "labels": {
+                "kubernetes.io/hostname": host.host_id,
+                "nvidia.com/gpu.product": product,
+                "nvidia.com/gpu.count": str(host.gpu_count),
+                "nvidia.com/gpu.replicas": "1",
+                "nvidia.com/mig.strategy": "none",
+            },
+        },
+        "spec": {},
+        "status": {"capacity": {"nvidia.com/gpu": str(host.gpu_count)}},
+    }
+
+
+def _k8s_pods(cfg, job, a, submit, name, state, start, end, owner: dict) -> list[dict]:
+    """The pods of a Job as `kubectl get pods -o json` shows them: one per node it holds GPUs on (named as the
+    telemetry's pod label names them), owned by the Job; a pending Job's pod has no node."""
+    per_node: dict[str, int] = {}
+    for host, _ in a.placement if a is not None and start is not None else []:
+        per_node[host] = per_node.get(host, 0) + 1
+    placed = sorted(per_node.items()) or [(None, job.n_gpus)]
+    base = k8s_pod(job, name)
+    container = owner["spec"]["template"]["spec"]["containers"][0]["name"]
+    phase, reason, terminated = {
+        "COMPLETED": ("Succeeded", None, "Completed"),
+        "FAILED": ("Failed", None, "Error"),
+        "NODE_FAIL": ("Failed", "DeletionByTaintManager", "Error"),
+        "PREEMPTED": ("Failed", "PreemptionByScheduler", "Error"),
+        "RUNNING": ("Running", None, None),
+    }.get(state, ("Pending", None, None))
+    pods = []
+    for i, (node, gpus) in enumerate(placed):
+        status: dict = {"phase": phase}
+        spec: dict = {
+            "containers": [{"name": container, "resources": {"limits": {"nvidia.com/gpu": str(gpus)}}}],
+            "priorityClassName": job.priority,
+        }
+        if node is not None:
+            spec["nodeName"] = node
+            status["startTime"] = iso_ms(cfg.start, start)
+            over = {"terminated": {"reason": terminated, "finishedAt": iso_ms(cfg.start, end)}} if terminated else {}
+            status["containerStatuses"] = [{"name": container, "state": over or {"running": {}}}]
+            if reason:
+                status["conditions"] = [{"type": "DisruptionTarget", "status": "True", "reason": reason}]
+        else:
+            status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]
+        meta = owner["metadata"]
+        pods.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": base if i == 0 else base.rsplit("-", 1)[0] + f"-{i}",
+                    "namespace": meta["namespace"],
+                    "creationTimestamp": iso_ms(cfg.start, submit),
+                    "labels": meta["labels"] | {"batch.kubernetes.io/job-name": name},
+                    "ownerReferences": [
+                        {"apiVersion": "batch/v1", "kind": "Job", "name": name, "uid": meta["uid"], "controller": True}
+                    ],
+                },
+                "spec": spec,
+                "status": status,
+            }
+        )
+    return pods
 
 
 def _k8s_record(cfg, job, a, submit, name, state, start, end, nodes) -> dict:
@@ -316,7 +395,6 @@ def _k8s_record(cfg, job, a, submit, name, state, start, end, nodes) -> dict:
                 "fleet.example.com/run-id": job.job_id,
                 "fleet.example.com/workload": job.kind,
             },
-            "annotations": {"fleet.example.com/nodes": ",".join(nodes)},
         },
         "spec": {
             "template": {

@@ -19,15 +19,21 @@ def tabular(
     optional: set[str] = frozenset(),
     *,
     jsonl: bool = False,
+    lists: bool = False,
     extra: str | None = None,
     patterns: tuple[str, ...] | None = None,
     time_column: str | None = None,
 ) -> RawSource:
-    """A CSV (or JSON-lines) export: its landed columns and types, those that may be empty."""
-    loader = Tabular("jsonl" if jsonl else "csv", columns, frozenset(optional), extra, tuple(line_rules(table)))
-    patterns = patterns or (("*.jsonl",) if jsonl else ("*.csv",))
+    """A CSV (or JSON-lines) export: its landed columns and types, those that may be empty. With `lists`, JSON lines
+    and `*.json` List documents (kubectl -o json), one row per item."""
+    jsonl = jsonl or lists
+    loader = Tabular("jsonl" if jsonl else "csv", columns, frozenset(optional), extra, tuple(line_rules(table)), lists)
+    patterns = patterns or (("*.jsonl", "*.json") if lists else ("*.jsonl",) if jsonl else ("*.csv",))
     return RawSource(source, table, patterns, loader, description, time_column)
 
+
+# a Kubernetes object as kubectl prints it; its kind's fields stay JSON for staging
+KUBERNETES_OBJECT = {"apiVersion": STR, "kind": STR, "metadata": STR, "spec": STR, "status": STR}
 
 SOURCES = [
     RawSource(
@@ -97,10 +103,29 @@ SOURCES = [
     tabular(
         "scheduler",
         "k8s_jobs",
-        {"apiVersion": STR, "kind": STR, "metadata": STR, "spec": STR, "status": STR},
-        "Kubernetes batch/v1 Job objects, one JSON per line (metadata/spec/status kept as JSON).",
+        KUBERNETES_OBJECT,
+        "Kubernetes batch/v1 Job objects, one JSON per line (`<cluster>.jsonl`) or a `kubectl get jobs -A -o json` "
+        "List (`<cluster>.json`, a row per item); metadata/spec/status kept as JSON.",
         {"apiVersion", "status"},
-        jsonl=True,
+        lists=True,
+    ),
+    tabular(
+        "scheduler",
+        "k8s_pods",
+        KUBERNETES_OBJECT,
+        "Kubernetes v1 Pod objects: a `kubectl get pods -A -o json` List per cluster (`<cluster>.json`, a row per "
+        "item) or JSON lines; metadata/spec/status kept as JSON.",
+        {"apiVersion", "status"},
+        lists=True,
+    ),
+    tabular(
+        "scheduler",
+        "k8s_nodes",
+        KUBERNETES_OBJECT,
+        "Kubernetes v1 Node objects: a `kubectl get nodes -o json` List per cluster (`<cluster>.json`), read for the "
+        "GPU Feature Discovery labels (GPU product, count, time-slicing replicas, MIG strategy).",
+        {"apiVersion", "spec", "status"},
+        lists=True,
     ),
     tabular(
         "training",

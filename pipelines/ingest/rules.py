@@ -270,6 +270,8 @@ RULES: dict[str, list[Rule]] = {
     "gpu_prices": [RowsPerDay(), Between("list_usd_per_gpu_hour", 0), Between("effective_usd_per_gpu_hour", 0)],
     "sacct_jobs": [RowsPerDay()],
     "k8s_jobs": [OneOf("kind", ("Job",))],
+    "k8s_pods": [OneOf("kind", ("Pod",))],
+    "k8s_nodes": [OneOf("kind", ("Node",))],
     "training_events": [OneOf("event", EVENTS), Between("attempt", 0)],
     "model_stage_events": [OneOf("to_stage", STAGES)],
     "serving_deployments": [Before("started_at", "ended_at")],

@@ -26,6 +26,7 @@ NAME_COLUMNS = [
     ("raw.users", "user_name", None),
     ("raw.users", "email", None),
     ("raw.k8s_jobs", "metadata", ("labels", "fleet.example.com/user")),
+    ("raw.k8s_pods", "metadata", ("labels", "fleet.example.com/user")),
     ("raw.training_events", "attributes", ("user",)),
 ]
 # free-text identifiers that may contain names: rewritten as dbt rewrote them, so the raw tables agree with every
@@ -37,6 +38,10 @@ IDENTIFIER_COLUMNS = [
     ("raw.k8s_jobs", "metadata", ("namespace",)),
     ("raw.k8s_jobs", "metadata", ("labels", "fleet.example.com/run-id")),
     ("raw.k8s_jobs", "metadata", ("labels", "fleet.example.com/workload")),
+    ("raw.k8s_pods", "metadata", ("name",)),
+    ("raw.k8s_pods", "metadata", ("namespace",)),
+    ("raw.k8s_pods", "metadata", ("labels", "fleet.example.com/run-id")),
+    ("raw.k8s_pods", "metadata", ("labels", "fleet.example.com/workload")),
     ("raw.dcgm_samples", "pod", None),
     ("raw.dcgm_samples", "namespace", None),
     ("raw.dcgm_samples", "container", None),
@@ -46,11 +51,16 @@ IDENTIFIER_COLUMNS = [
     ("raw.training_events", "run_id", None),
     ("raw.training_events", "scheduler_job_id", None),
 ]
+# JSON documents whose every string equal to an identifier dbt rewrote is rewritten, wherever it sits (a pod's
+# metadata.ownerReferences[*].name, its owning Job's name, is inside a list no JSON path above reaches)
+EMBEDDED_IDENTIFIER_COLUMNS = [("raw.k8s_pods", "metadata")]
 # identify a person and nothing reads them: numeric ids, and quarantined lines (a rejected line can hold a name
 # anywhere)
 DROPPED_COLUMNS = [
     ("raw.sacct_jobs", "uid"),
     ("raw.sacct_jobs", "gid"),
+    # a site's free-text AdminComment; the jobstats summary dbt reads is decoded beside it (column jobstats)
+    ("raw.sacct_jobs", "admin_comment"),
     ("raw.quarantine", "raw_text"),
 ]
 
@@ -94,12 +104,20 @@ def scrub_identities(con: duckdb.DuckDBPyConnection) -> list[str]:
         if table in tables:
             con.execute(redact_identifier_sql(table, column, path))
             changed.append(described(table, column, path))
+    for table, column in EMBEDDED_IDENTIFIER_COLUMNS:
+        if table in tables:
+            con.execute(redact_embedded_sql(table, column))
+            changed.append(described(table, column, ("*",)))
     for table, column, path in NAME_COLUMNS:
         if table in tables:
             con.execute(pseudonymise_name_sql(table, column, path))
             changed.append(described(table, column, path))
+    present = {
+        (f"{r[0]}.{r[1]}", r[2])
+        for r in con.execute("select table_schema, table_name, column_name from information_schema.columns").fetchall()
+    }
     for table, column in DROPPED_COLUMNS:
-        if table in tables:
+        if (table, column) in present:  # a raw table loaded before its contract gained the column lacks it
             con.execute(f'update {table} set "{column}" = null')
             changed.append(described(table, column, None))
     for table in sorted(t for t in tables if t.startswith("private.")):
@@ -121,6 +139,25 @@ def json_patch(path: tuple[str, ...], value: str) -> str:
     for part in reversed(path):
         value = f"json_object('{part}', {value})"
     return value
+
+
+def redact_embedded_sql(table: str, column: str) -> str:
+    """Every JSON string of the document equal to a rewritten identifier, rewritten (longest first); only the rows
+    holding one are touched. Rows are told apart by their file and line (unique in a raw table)."""
+    key = "partition_date, source_file, source_line"
+    same_row = " and ".join(f"{table}.{c} = patched.{c}" for c in key.split(", "))
+    return f"""update {table} set "{column}" = patched.value from (
+            select {key}, list_reduce(
+                list({{'was': to_json(redaction.identifier)::varchar, 'now': to_json(redaction.redacted)::varchar}}
+                    order by length(redaction.identifier) desc, redaction.identifier),
+                lambda text, r: replace(text, r.was, r.now),
+                any_value(document."{column}")
+            ) as value
+            from {table} as document
+            join {REDACTIONS} as redaction on contains(document."{column}", to_json(redaction.identifier)::varchar)
+            group by {key}
+        ) as patched
+        where {same_row}"""
 
 
 def redact_identifier_sql(table: str, column: str, path: tuple[str, ...] | None) -> str:

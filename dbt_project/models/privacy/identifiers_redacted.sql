@@ -13,6 +13,10 @@ k8s as (
     select * from {{ source('scheduler', 'k8s_jobs') }}
 ),
 
+pods as (
+    select * from {{ source('scheduler', 'k8s_pods') }}
+),
+
 dcgm as (
     select * from {{ source('gpu_telemetry', 'dcgm_samples') }}
 ),
@@ -42,6 +46,17 @@ identifiers as (
     select metadata ->> '$.labels."fleet.example.com/run-id"' from k8s
     union
     select metadata ->> '$.labels."fleet.example.com/workload"' from k8s
+    union
+    select metadata ->> '$.name' from pods
+    union
+    select metadata ->> '$.namespace' from pods
+    union
+    select metadata ->> '$.labels."fleet.example.com/run-id"' from pods
+    union
+    select metadata ->> '$.labels."fleet.example.com/workload"' from pods
+    union
+    -- the owners a pod names (its Job, ReplicaSet, StatefulSet), inside metadata.ownerReferences
+    select unnest(json_extract_string(metadata, '$.ownerReferences[*].name')) from pods
     union
     select pod from dcgm
     union

@@ -1,6 +1,6 @@
 -- Every name that identifies a person in the inputs, once (case-insensitively), with the pseudonym that replaces
 -- it wherever it appears. Users: the HR export's user names and e-mail local parts, sacct's User, the Kubernetes
--- user label, the training events' user. Groups: sacct's Group, unless it names a team (an organisational unit,
+-- user label (Jobs and pods), the training events' user. Groups: sacct's Group, unless it names a team (an organisational unit,
 -- published as is); a group that is also a user's name is that user's private group and gets the user's
 -- pseudonym, any other group gets its own ('g_').
 with users as (
@@ -13,6 +13,10 @@ sacct as (
 
 k8s as (
     select * from {{ source('scheduler', 'k8s_jobs') }}
+),
+
+pods as (
+    select * from {{ source('scheduler', 'k8s_pods') }}
 ),
 
 events as (
@@ -28,6 +32,8 @@ named as (
     union all
     select metadata ->> '$.labels."fleet.example.com/user"', 'user' from k8s
     union all
+    select metadata ->> '$.labels."fleet.example.com/user"', 'user' from pods
+    union all
     select attributes ->> '$.user', 'user' from events
     union all
     select "group", 'group' from sacct
@@ -39,6 +45,8 @@ teams as (
     select lower(account) from sacct
     union
     select lower(metadata ->> '$.labels."fleet.example.com/team"') from k8s
+    union
+    select lower(metadata ->> '$.labels."fleet.example.com/team"') from pods
     union
     select lower(attributes ->> '$.team') from events
 ),

@@ -1,11 +1,22 @@
 """Slurm `sacct --parsable2` (`-P`) output: pipe-separated, with a header line unless `--noheader` was given,
 in which case the field order of XDMoD's Slurm shredder is assumed. Values are kept as Slurm prints them
 (`Unknown`/`None` times, `[DD-]HH:MM:SS` elapsed, TRES strings); staging interprets them. Job steps
-(`123.batch`, `123.0`) are kept as rows and flagged in staging, so they cannot double-count GPU-hours."""
+(`123.batch`, `123.0`) are kept as rows and flagged in staging, so they cannot double-count GPU-hours.
+
+`AdminComment` (asked for with `--format ...,AdminComment`) may hold Princeton jobstats' per-job summary,
+`JS1:` + base64(gzip(JSON)) (jobstats.py `report_job_json`). SQL cannot gunzip, so the loader decodes it into the
+`jobstats` column (the JSON text); staging reads the numbers. A summary that does not decode leaves `jobstats`
+NULL and says why in `jobstats_problem`: the job line itself still loads. `JS1:Short` and `JS1:None` (a job too
+short to summarise, or without data) are no summary, and no problem."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import gzip
+import json
 import re
+import zlib
 from datetime import date
 from pathlib import Path
 
@@ -47,11 +58,34 @@ XDMOD_ORDER = [
 ]
 REQUIRED = ["JobID", "Cluster", "Account", "User", "Submit", "Start", "End", "State", "AllocTRES", "NodeList"]
 # fields read when a header names them: WCKey (workload characterization key, here the project)
-OPTIONAL = ["WCKey"]
+# and AdminComment (jobstats' JS1 summary, or a site's own note)
+OPTIONAL = ["WCKey", "AdminComment"]
 COLUMNS = {
     name: re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower() for name in XDMOD_ORDER + OPTIONAL
 }
-SCHEMA = {"source_line": pl.Int64} | {c: pl.String for c in COLUMNS.values()} | {"node_names": pl.List(pl.String)}
+SCHEMA = (
+    {"source_line": pl.Int64}
+    | {c: pl.String for c in COLUMNS.values()}
+    | {"node_names": pl.List(pl.String), "jobstats": pl.String, "jobstats_problem": pl.String}
+)
+JOBSTATS_PREFIX = "JS1:"
+JOBSTATS_EMPTY = ("JS1:Short", "JS1:None")  # jobstats' markers: too short to summarise, no data
+
+
+def decode_jobstats(comment: str | None) -> tuple[str | None, str | None]:
+    """(summary JSON, problem) of an AdminComment: the decoded jobstats summary, or why a JS1 one does not decode.
+    A comment that is not a jobstats summary is neither."""
+    if not comment or not comment.startswith(JOBSTATS_PREFIX) or comment in JOBSTATS_EMPTY:
+        return None, None
+    try:
+        summary = json.loads(gzip.decompress(base64.b64decode(comment[len(JOBSTATS_PREFIX) :], validate=True)))
+    except (binascii.Error, OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as error:
+        return None, f"bad_jobstats: JS1 summary does not decode as base64 gzip JSON ({type(error).__name__})"
+    if not isinstance(summary, dict) or not isinstance(summary.get("nodes"), dict):
+        return None, "bad_jobstats: JS1 summary has no nodes object"
+    return json.dumps(summary, separators=(",", ":"), sort_keys=True), None
+
+
 SLURM_TIME = r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}|Unknown|None|)$"
 
 
@@ -109,6 +143,11 @@ def parse_sacct(path: Path) -> Parsed:
             nodes.append(None)
             bad_nodes.append(line)
     frame = frame.with_columns(node_names=pl.Series(nodes, dtype=pl.List(pl.String)))
+    decoded = [decode_jobstats(c) for c in frame["admin_comment"]]
+    frame = frame.with_columns(
+        jobstats=pl.Series([d[0] for d in decoded], dtype=pl.String),
+        jobstats_problem=pl.Series([d[1] for d in decoded], dtype=pl.String),
+    )
     bad_list = frame.filter(pl.col("source_line").is_in(bad_nodes))
     huge_list = frame.filter(pl.col("source_line").is_in(huge_nodes))
     frame = frame.filter(~pl.col("source_line").is_in(bad_nodes + huge_nodes))

@@ -21,7 +21,7 @@ from ..landing import LandedFile
 from ..rules import OneAtATime, Rule
 from ..specs import Batch
 from .base import Parsed, batch_as_parsed, duckdb_columns, sql_literal
-from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, text_batch, text_files
+from .text import INVALID_UTF8, TextFile, inputs_sql, lines_sql, list_items_sql, text_batch, text_files
 
 STR, INT, FLOAT, TS = pl.String, pl.Int64, pl.Float64, "ts"
 # text timestamps are parsed strictly, in one of these (%n: up to nine fractional digits, kept to microseconds)
@@ -46,6 +46,8 @@ class Tabular:
     optional: frozenset[str] = field(default_factory=frozenset)
     extra: str | None = None
     rules: tuple[Rule, ...] = ()
+    # JSON: a `*.json` file is one document, a List (`kubectl get ... -o json`) whose items are the rows
+    lists: bool = False
 
     @property
     def raw_columns(self) -> dict[str, str]:
@@ -59,6 +61,8 @@ class Tabular:
         """One row per non-blank line of `files` (a CSV file's header excepted): the raw columns, source_file,
         source_line and the reject columns."""
         cells = _csv_cells(self) if self.format == "csv" else _json_cells(self)
+        documents = [n for n, f in enumerate(files) if f.landed.name.endswith(".json")]
+        problem = ", l.document_problem" if self.lists else ""
         typed = ", ".join(f"{_typed(f'_{c}', t)} as {_raw(c)}" for c, t in self.columns.items())
         bad = [
             f"({_empty(c)} and {c not in self.optional}) or (not {_empty(c)} and {_raw(c)} is null)"
@@ -69,6 +73,7 @@ class Tabular:
         across = [r for r in self.rules if isinstance(r, OneAtATime)]
         checks = [
             (INVALID_UTF8[0], "bad_encoding", INVALID_UTF8[1]),
+            *([("bad_document", "document_problem is not null", "document_problem")] if self.lists else []),
             *cells.checks,
             ("bad_value", " or ".join(bad), f"'missing or unparseable value in ' || concat_ws(',', {which})"),
             *((reason, f"coalesce({violated}, false)", sql_literal(text)) for reason, text, violated in rules),
@@ -81,8 +86,8 @@ class Tabular:
         with inputs(file_id, source_file, sanitized) as (values {inputs_sql(files)}),
         lines as (
             select l.file_id, l.source_line, l.text, i.source_file,
-                i.sanitized and contains(l.text, '\ufffd') as bad_encoding
-            from ({lines_sql(files)}) as l join inputs as i using (file_id)
+                i.sanitized and contains(l.text, '\ufffd') as bad_encoding{problem}
+            from ({_lines(files, documents) if self.lists else lines_sql(files)}) as l join inputs as i using (file_id)
             where trim(l.text, {BLANK}) <> ''
         ),
         {cells.sql},
@@ -99,6 +104,20 @@ class Tabular:
             landed = LandedFile(path, path.name, path.stat().st_size, "")
             frame = con.sql(f"{self.sql(text_files([landed], Path(scratch), True))} order by source_line").pl()
         return batch_as_parsed(frame, list(self.raw_columns))
+
+
+def _lines(files: list[TextFile], documents: list[int]) -> str:
+    """(file_id, source_line, text[, document_problem]) of the day: the lines of line-oriented files, the items of
+    List documents (`documents`: their positions in `files`), each under its file's position in `files`."""
+    parts = [list_items_sql(files, documents)] if documents else []
+    others = [n for n in range(len(files)) if n not in documents]
+    if others:
+        ids = ", ".join(map(str, others))
+        parts.append(
+            f"select [{ids}][file_id + 1] as file_id, source_line, text, null::varchar as document_problem "
+            f"from ({lines_sql([files[n] for n in others])})"
+        )
+    return " union all ".join(f"select * from ({part})" for part in parts)
 
 
 def _across_lines(rules: list[OneAtATime]) -> str:

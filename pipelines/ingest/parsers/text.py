@@ -74,6 +74,49 @@ def lines_sql(files: list[TextFile], threads: int = 1) -> str:
         )"""
 
 
+# a document that is not a List is quarantined whole, with this much of its text
+DOCUMENT_TEXT_CHARS = 4096
+
+
+def list_items_sql(files: list[TextFile], documents: list[int]) -> str:
+    """(file_id, source_line, text, document_problem) for the JSON documents among `files` (`documents`: their
+    positions, which become file_id), one row per item of a List (`{"kind": "List", "items": [...]}`, as
+    `kubectl get <kind> -A -o json` writes it): source_line is the item's 1-based position in `items`, text the
+    item as JSON. A document holding one object that is not a List is its own single item. A document that is not
+    valid JSON (a truncated export) or holds no object is one row, at line 1, with the problem said and the start
+    of its text."""
+    names = [sql_literal(str(files[n].readable)) for n in documents]
+    number = f"[{', '.join(map(str, documents))}][list_position([{', '.join(names)}], filename)]"
+    not_json = sql_literal("the document is not valid JSON (cut short, or not JSON at all)")
+    not_list = sql_literal("the document is not a JSON object with an items array (not a kubectl List)")
+    return f"""with documents as (
+            select {number} as file_id, content, doc,
+                case
+                    when doc is null then {not_json}
+                    when json_type(doc) <> 'OBJECT' then {not_list}
+                    when json_type(doc, '$.items') = 'ARRAY' then null
+                    -- one object (`kubectl get pod <name> -o json`) is its own item; a List without items is not
+                    when coalesce(doc ->> '$.kind', 'List') = 'List' then {not_list}
+                end as problem
+            from (
+                select filename, content, case when json_valid(content) then content end as doc
+                from read_text([{", ".join(names)}])
+            )
+        ),
+        items as (
+            select file_id,
+                case when json_type(doc, '$.items') = 'ARRAY' then json_extract(doc, '$.items[*]') else [doc::json] end
+                    as items
+            from documents where problem is null
+        )
+        select file_id, generate_subscripts(items, 1)::bigint as source_line, unnest(items)::varchar as text,
+            null::varchar as document_problem
+        from items
+        union all
+        select file_id, 1::bigint as source_line, left(content, {DOCUMENT_TEXT_CHARS}) as text, problem
+        from documents where problem is not null"""
+
+
 def inputs_sql(files: list[TextFile], *extra: list[str]) -> str:
     """VALUES rows of (file_id, source_file, sanitized, *extra) for `files`; `extra` holds SQL per file."""
     rows = [

@@ -210,9 +210,8 @@ placed as (
     from (
         select
             *,
-            -- pods are named <job>-<role>-<n> (training operators), <job>-<5 chars> (batch Jobs) or <job>-<n>
-            -- (a notebook's stateful pod, jupyter-<user>-0; a serving deployment's)
-            regexp_replace(pod_name, '-((worker|master|launcher|chief)-\d+|[a-z0-9]{5}|\d+)$', '') as pod_allocation_id
+            -- the pod's workload (a notebook's stateful pod jupyter-<user>-0 is its Job's, d-0 deployment d's)
+            {{ pod_allocation_id('pod_name') }} as pod_allocation_id
         from gaps
     ) as gaps
     left join instant_context

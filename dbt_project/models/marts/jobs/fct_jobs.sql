@@ -1,5 +1,6 @@
 -- One row per job of any kind, the XDMoD jobs-realm view: scheduler jobs (Slurm, Kubernetes) and serving
 -- deployments (inference). GPU-hours = gpus x wall time; a job still running is measured to the window end.
+-- GPU utilisation while held from the telemetry, else (a Slurm job no telemetry saw) from its jobstats summary.
 with jobs as (
     select * from {{ ref('int_jobs_unioned') }}
 ),
@@ -26,6 +27,25 @@ training_runs as (
 
 telemetry_window as (
     select * from {{ ref('int_telemetry_window') }}
+),
+
+usage as (
+    select * from {{ ref('int_gpu_usage_owned') }}
+),
+
+jobstats as (
+    select * from {{ ref('int_jobstats_rolled_to_jobs') }}
+),
+
+-- each holder's utilisation over the GPU time it held, as every "while held" figure (macro held_mean)
+held as (
+    select
+        allocation_source::varchar as scheduler,
+        cluster,
+        allocation_id,
+        {{ held_mean('gpu_util_ratio') }} as gpu_util_ratio
+    from usage
+    group by all
 ),
 
 scheduled as (
@@ -136,6 +156,21 @@ measured as (
 )
 
 select
-    * exclude (window_start, window_end, has_telemetry),
-    {{ s_to_hours('gpus * coalesce(wall_s, 0)') }} as gpu_hours
+    measured.* exclude (window_start, window_end, has_telemetry),
+    {{ s_to_hours('measured.gpus * coalesce(measured.wall_s, 0)') }} as gpu_hours,
+    coalesce(held.gpu_util_ratio, jobstats.jobstats_gpu_util_ratio) as gpu_util_ratio,
+    case
+        when held.gpu_util_ratio is not null then 'telemetry'
+        when jobstats.jobstats_gpu_util_ratio is not null then 'jobstats'
+    end as gpu_util_source,
+    jobstats.jobstats_gpu_mem_peak_used_bytes as gpu_mem_peak_used_bytes,
+    jobstats.jobstats_gpu_mem_peak_used_ratio as gpu_mem_peak_used_ratio
 from measured
+left join held
+    on measured.scheduler = held.scheduler
+    and measured.cluster = held.cluster
+    and measured.scheduler_job_id = held.allocation_id
+left join jobstats
+    on measured.scheduler = 'slurm'
+    and measured.cluster = jobstats.cluster
+    and measured.scheduler_job_id = jobstats.scheduler_job_id

@@ -8,8 +8,9 @@ extracted as (
     select
         -- Job and namespace names such as jupyter-<user>, user-<user> carry the person (so may run ids, workloads)
         {{ redact_identities("metadata ->> '$.name'") }} as scheduler_job_id,
-        -- Jobs carry no cluster name: each cluster exports its own file, named after the cluster
-        regexp_extract(source_file, '([^/]+)\.jsonl$', 1) as cluster,
+        -- Jobs carry no cluster name: each cluster exports its own file, named after the cluster (JSON lines,
+        -- <cluster>.jsonl, or a kubectl List, <cluster>.json)
+        regexp_extract(source_file, '([^/]+)\.jsonl?$', 1) as cluster,
         {{ redact_identities("metadata ->> '$.namespace'") }} as k8s_namespace,
         metadata ->> '$.labels."fleet.example.com/team"' as team,
         metadata ->> '$.labels."fleet.example.com/user"' as user_name,
@@ -19,10 +20,7 @@ extracted as (
         {{ redact_identities("metadata ->> '$.labels.\"fleet.example.com/workload\"'") }} as workload,
         spec ->> '$.template.spec.priorityClassName' as priority_class,
         spec ->> '$.template.spec.nodeSelector."nvidia.com/gpu.product"' as gpu_product,
-        coalesce(list_sum(list_transform(
-            json_extract_string(spec, '$.template.spec.containers[*].resources.limits."nvidia.com/gpu"'),
-            lambda x: try_cast(x as double)
-        )), 0) as whole_gpus,
+        {{ k8s_gpu_limits("json_extract(spec, '$.template.spec.containers[*].resources.limits')") }} as limits,
         -- GPU sharing (Alibaba's scheduler): a one-GPU pod that holds a share of it, in thousandths
         try_cast(metadata ->> '$.annotations."alibabacloud.com/gpu-milli"' as double) as gpu_milli,
         try_cast(metadata ->> '$.creationTimestamp' as timestamptz) as submitted_at,
@@ -43,9 +41,18 @@ extracted as (
 
 final as (
     select
-        * exclude (condition_type, condition_reason, active_pods, partition_date, source_file, source_line, whole_gpus,
+        * exclude (condition_type, condition_reason, active_pods, partition_date, source_file, source_line, limits,
             gpu_milli, finished_at),
-        case when whole_gpus = 1 and gpu_milli between 0 and 1000 then gpu_milli / 1000 else whole_gpus end as gpus,
+        -- whole GPUs (nvidia.com/gpu) plus MIG instances' shares (nvidia.com/mig-<profile>: N/7 each); NULL when a
+        -- MIG profile's share is not known
+        case
+            when len(limits.unknown_mig_profiles) > 0 then null
+            when limits.whole_gpus = 1 and gpu_milli between 0 and 1000 then gpu_milli / 1000 + limits.mig_gpus
+            else limits.whole_gpus + limits.mig_gpus
+        end as gpus,
+        limits.mig_gpus,
+        limits.mig_profiles,
+        case when len(limits.unknown_mig_profiles) > 0 then 'unknown_mig_profile' end as gpu_request_problem,
         -- a started Job deleted with no outcome held its GPUs until the deletion; a Job deleted before it started
         -- stays PENDING (it never held a GPU)
         coalesce(finished_at, case when started_at is not null then deleted_at end) as ended_at,

@@ -29,7 +29,10 @@ renamed as (
         nullif(regexp_extract(coalesce(nullif(alloc_tres, ''), req_tres), 'gres/gpu:([^=,]+)=', 1), '') as gpu_type,
         node_names,
         -- names such as jupyter-<user> carry the person
-        {{ redact_identities('job_name') }} as job_name
+        {{ redact_identities('job_name') }} as job_name,
+        -- Princeton jobstats' per-job summary from AdminComment, decoded by the loader (JS1: base64 gzip JSON)
+        jobstats::json as jobstats,
+        jobstats_problem
     from source
     where job_id not like '%.%'  -- steps: <job>.batch, <job>.extern, <job>.<n>
     {{ latest_partition_row('cluster, job_id') }}
