@@ -47,6 +47,11 @@ skus as (
     select * from {{ ref('gpu_skus') }}
 ),
 
+-- how many replicas a Kubernetes node declares per GPU (time-slicing), by export day
+nodes as (
+    select host_id, valid_on, gpu_replicas from {{ ref('stg_scheduler__k8s_nodes') }}
+),
+
 -- a tie (the same instant from two collectors) is ordered so the richer collector's sample comes last and covers
 -- the time; the other gets a zero gap and no piece
 gaps as (
@@ -311,17 +316,21 @@ units as (
 
 -- Each unit's share of the physical GPU, in 2520ths (divisible by a board's 7 or 4 slices and by 1-10 replicas, so
 -- a GPU's shares are exact integers that sum to 2520): a MIG instance's N compute slices of its board's; a
--- time-sliced replica (dcgm-exporter's vgpu copies) one of the replicas seen on the GPU that hour; else all of it
+-- time-sliced replica (dcgm-exporter's vgpu copies) one of the replicas its node declares (its latest node export),
+-- else of those seen on the GPU that hour; else all of it
 shares as (
     select
-        *,
-        2520 * coalesce({{ mig_slices('gpu_instance_profile') }}, 1) // (
-            if(gpu_instance_profile is null, 1, {{ mig_board_slices('gpu_model') }})
-            * if(gpu_replica is null, 1, count(distinct gpu_replica) over (
-                partition by host_id, gpu_index, hour_at, sample_day_at, gpu_instance_id
-            ))
+        units.*,
+        2520 * coalesce({{ mig_slices('units.gpu_instance_profile') }}, 1) // (
+            if(units.gpu_instance_profile is null, 1, {{ mig_board_slices('units.gpu_model') }})
+            * if(units.gpu_replica is null, 1, coalesce(nullif(nodes.gpu_replicas, 1), count(distinct units.gpu_replica) over (
+                partition by units.host_id, units.gpu_index, units.hour_at, units.sample_day_at, units.gpu_instance_id
+            )))
         ) as share_units
     from units
+    asof left join nodes
+        on units.host_id = nodes.host_id
+        and units.hour_at::date >= nodes.valid_on
 ),
 
 covered as (
