@@ -29,6 +29,18 @@ def tabular(
     return RawSource(source, table, patterns, loader, description, time_column)
 
 
+# pulled, not landed: a day of GPU telemetry read from Prometheus' HTTP API (pipelines/ingest/prometheus.py) into
+# the columnar form and loaded by the columnar loader; its Dagster asset exists only where a Prometheus is configured
+PROMETHEUS = RawSource(
+    "gpu_telemetry",
+    "prometheus_samples",
+    (),
+    ColumnarParquet(),
+    "GPU telemetry pulled from Prometheus' HTTP API (the configured DCGM series, raw samples), one row per GPU per "
+    "sample in the columnar form; the audit names each query.",
+    "measured_at",
+)
+
 SOURCES = [
     RawSource(
         "gpu_telemetry",

@@ -1,0 +1,221 @@
+"""GPU telemetry pulled from Prometheus' HTTP API: a day of the configured DCGM series, read as raw samples with
+their own timestamps, in the canonical columnar shape, then loaded by the columnar loader (same checks, quarantine
+and audit as a Parquet file).
+
+A day is 24 range-vector instant queries, one per hour, each selecting every configured field at once:
+`{__name__=~"DCGM_FI_DEV_GPU_UTIL|…"}[1h]` evaluated 1 ms before the hour's end, so it returns every sample of
+[hour start, hour end) whatever the server's range-boundary rule (2.x closed, 3.x left-open); a sample is kept
+in the hour it was measured in, so none is read twice. A range vector returns raw samples (no step, no lookback),
+so the 11,000-points-per-series limit of `query_range` never applies. The hours are fetched in parallel, each
+answer streamed to a file; DuckDB's JSON reader turns it into columns and pivots it to one row per GPU per
+timestamp, one column per field, written as Parquet: no Python object per sample. The audit and the quarantine
+name the query (`prometheus:<query>@<time>`) where a file would be named.
+
+Nothing is loaded unless every query of the day succeeded: any error stops the pull before the writer runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .landing import LandedFile
+from .parsers.base import sql_literal
+from .parsers.parquet import LABELS, METRICS
+
+# raw column <- candidate Prometheus labels, first present wins: the columnar form's labels, and for the host,
+# the scrape target's `instance` (minus its port) as the last resort, where the exporter sets no hostname label
+INSTANCE = "instance"
+DEFAULT_LABELS: dict[str, tuple[str, ...]] = {
+    column: names + ((INSTANCE,) if column == "hostname" else ())
+    for column, names in LABELS.items()
+    if column != "measured_at"
+}
+DEFAULT_METRICS: tuple[str, ...] = tuple(r.field for r in METRICS.values())
+CHUNK = timedelta(hours=1)
+# the part of a query's answer read: {"status", "data": {"resultType": "matrix", "result": [{"metric", "values"}]}}
+ANSWER = 'struct(resultType varchar, result struct(metric map(varchar, varchar), "values" varchar[][])[])'
+
+
+class PrometheusError(RuntimeError):
+    """The server is unreachable or answered an error: one line saying which server, which query and what."""
+
+
+@dataclass(frozen=True)
+class PrometheusConfig:
+    url: str
+    token_env: str = "PROMETHEUS_TOKEN"  # the environment variable holding a bearer token, if any
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    labels: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LABELS))
+    timeout_s: float = 60.0
+    retries: int = 3  # connection errors, 429 and 5xx, with exponential back-off
+    backoff_s: float = 0.5
+    workers: int = 4  # hours fetched at once
+
+    def session(self) -> requests.Session:
+        retry = Retry(
+            total=self.retries,
+            backoff_factor=self.backoff_s,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=("GET", "POST"),
+            raise_on_status=False,  # the last answer is returned and its error said in one line
+        )
+        session = requests.Session()
+        session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=max(self.workers, 1)))
+        session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=max(self.workers, 1)))
+        token = os.getenv(self.token_env) if self.token_env else None
+        if token:
+            session.headers["Authorization"] = f"Bearer {token}"
+        return session
+
+
+def selector(metrics: tuple[str, ...]) -> str:
+    return '{__name__=~"' + "|".join(metrics) + '"}'
+
+
+def query_name(query: str, at: datetime) -> str:
+    """What the audit and the quarantine call a query's answer (where a file would be named)."""
+    return f"prometheus:{query}@{at.isoformat(timespec='milliseconds').replace('+00:00', 'Z')}"
+
+
+def get(session: requests.Session, cfg: PrometheusConfig, path: str, params: dict, out: Path) -> int:
+    """GET an API path, the answer streamed to `out`; its size. A transport failure or an error answer raises
+    PrometheusError with the server, the query and the reason in one line."""
+    url = cfg.url.rstrip("/") + path
+    what = f"Prometheus {cfg.url} {path} {params.get('query', '')!r}"
+    try:
+        with session.get(url, params=params, timeout=cfg.timeout_s, stream=True) as answer:
+            if answer.status_code != 200:
+                raise PrometheusError(f"{what}: HTTP {answer.status_code}: {_error_text(answer)}")
+            with out.open("wb") as fh:
+                for block in answer.iter_content(1 << 20):
+                    fh.write(block)
+    except requests.exceptions.RetryError as error:  # retries exhausted on an error status
+        raise PrometheusError(f"{what}: gave up after {cfg.retries} retries: {_root(error)}") from error
+    except requests.exceptions.ConnectionError as error:
+        raise PrometheusError(f"{what}: unreachable after {cfg.retries} retries: {_root(error)}") from error
+    except requests.exceptions.Timeout as error:
+        raise PrometheusError(f"{what}: no answer within {cfg.timeout_s:g} s: {_root(error)}") from error
+    return out.stat().st_size
+
+
+def _error_text(answer: requests.Response) -> str:
+    """Prometheus' own error (`errorType: error`) when the body is its JSON, else the start of the body."""
+    text = answer.text[:2000]
+    try:
+        body = json.loads(text)
+        return f"{body.get('errorType', 'error')}: {body['error']}"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return " ".join(text.split())[:200] or answer.reason
+
+
+def _root(error: BaseException) -> str:
+    while error.__cause__ is not None or (error.args and isinstance(error.args[0], BaseException)):
+        error = error.__cause__ or error.args[0]
+    text = str(error)
+    return "connection refused" if "Connection refused" in text else " ".join(text.split())[:200]
+
+
+@dataclass(frozen=True)
+class Pulled:
+    files: list[LandedFile]  # one Parquet file per query, named by the query
+    samples: int  # metric samples read (one value of one field)
+    response_bytes: int
+
+
+def pull_day(cfg: PrometheusConfig, day: str, scratch: Path) -> Pulled:
+    """Every hour of the UTC day fetched and turned into a columnar Parquet file in `scratch`, or PrometheusError."""
+    start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
+    hours = [start + i * CHUNK for i in range(24)]
+    query = f"{selector(cfg.metrics)}[{int(CHUNK.total_seconds() // 3600)}h]"
+    session = cfg.session()
+
+    def fetch(hour: datetime) -> tuple[datetime, Path, int]:
+        at = hour + CHUNK - timedelta(milliseconds=1)
+        path = scratch / f"prometheus-{hour:%H}.json"
+        size = get(session, cfg, "/api/v1/query", {"query": query, "time": f"{at.timestamp():.3f}"}, path)
+        return at, path, size
+
+    with session, ThreadPoolExecutor(max(cfg.workers, 1)) as pool:
+        answers = list(pool.map(fetch, hours))  # the first failure raises, and nothing is loaded
+    con = duckdb.connect(config={"threads": int(os.getenv("DUCKDB_THREADS") or 2)})
+    files, samples = [], 0
+    for hour, (at, path, size) in zip(hours, answers, strict=True):
+        name = query_name(query, at)
+        parquet = path.with_suffix(".parquet")
+        samples += to_columnar(con, cfg, path, parquet, hour, hour + CHUNK, name)
+        files.append(LandedFile(parquet, name, size, _sha256(path)))
+        path.unlink()
+    return Pulled(files, samples, sum(a[2] for a in answers))
+
+
+def to_columnar(con, cfg: PrometheusConfig, answer: Path, out: Path, start: datetime, end: datetime, what: str) -> int:
+    """One query's JSON answer as columnar Parquet (the `gpu_samples` columns, under the names the columnar loader
+    reads): one row per series' labels and timestamp in [start, end), one column per field; the samples read."""
+    doc = (
+        f"read_json({sql_literal(str(answer))}, format = 'unstructured', maximum_object_size = 2147483647, "
+        f"columns = {{status: 'varchar', data: {sql_literal(ANSWER)}}})"
+    )
+    try:
+        status, kind = con.execute(f"select status, data.resultType from {doc}").fetchall()[0]
+    except (duckdb.Error, IndexError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise PrometheusError(f"Prometheus {cfg.url} {what}: the answer is not Prometheus JSON ({first})") from error
+    if status != "success" or kind != "matrix":
+        raise PrometheusError(f"Prometheus {cfg.url} {what}: answered status {status!r}, result {kind!r}, not a matrix")
+    labels = []
+    for column, names in cfg.labels.items():
+        found = [
+            f"nullif(regexp_replace(m[{sql_literal(n)}], ':[0-9]+$', ''), '')"
+            if n == INSTANCE
+            else f"nullif(m[{sql_literal(n)}], '')"
+            for n in names
+        ]
+        labels.append(f"coalesce({', '.join(found)}) as {_column_name(column)}")
+    fields = ", ".join(f'max(value) filter (where name = {sql_literal(f)}) as "{f}"' for f in cfg.metrics)
+    keys = ", ".join(_column_name(c) for c in cfg.labels)
+    con.execute(
+        f"""copy (
+            with series as (select unnest(data.result) as s from {doc}),
+            samples as (
+                select s.metric as m, s.metric['__name__'] as name, unnest(s."values") as v from series
+            ),
+            typed as (
+                select {", ".join(labels)}, name, epoch_ms((v[1]::decimal(15, 3) * 1000)::bigint) as "timestamp",
+                    v[2]::double as value
+                from samples
+            )
+            select {keys}, "timestamp", {fields}
+            from typed
+            where "timestamp" >= $start and "timestamp" < $end
+            group by all
+            order by all
+        ) to {sql_literal(str(out))} (format parquet)""",
+        {"start": start, "end": end},
+    )
+    # the samples read: every value of the answer, also one measured outside the hour (counted, not loaded twice)
+    return con.execute(
+        f'select coalesce(sum(len(s."values")), 0) from (select unnest(data.result) as s from {doc})'
+    ).fetchall()[0][0]
+
+
+def _column_name(raw: str) -> str:
+    """The columnar file's name for a raw column (the first candidate the columnar loader reads)."""
+    return f'"{LABELS[raw][0]}"' if raw in LABELS else f'"{raw}"'
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
