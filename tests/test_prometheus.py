@@ -7,9 +7,13 @@ each and load nothing; a bearer token is sent."""
 from __future__ import annotations
 
 import http.server
+import io
+import os
+import re
 import shutil
 import threading
 import urllib.request
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 import dagster as dg
@@ -19,60 +23,61 @@ from dagster_duckdb import DuckDBResource
 
 from generators.prometheus import free_port, start_local_prometheus
 from pipelines.defs.ingest.prometheus import PrometheusApi, build_prometheus_asset
+from pipelines.ingest.parsers.parquet import METRICS
 from pipelines.ingest.prometheus import PrometheusConfig, PrometheusError, get, pull_day
 from pipelines.ingest.registry import PROMETHEUS
 from pipelines.ingest.writer import replace_day
+from pipelines.lib import settings
 
 FLEET = ["--days", "1", "--sample-interval-s", "600", "--seed", "11", "--jobs-per-day", "60"]
 DAY = "2025-03-03"
 MARTS = ["fct_gpu_capacity_hourly", "fct_gpu_holder_hourly", "fct_gpu_hourly", "fct_fleet_utilization_daily"]
 
 
-def build(root: Path, landing: Path, env: dict[str, str]) -> Path:
-    """A warehouse of its own (landing, working file, published file, Dagster instance) from `landing`."""
-    from pipelines.cli import materialize_all
-
+@contextmanager
+def warehouse(root: Path, **env: str):
+    """The environment of a warehouse of its own (landing, working file, published file, Dagster instance)."""
     home = root / "dagster_home"
     home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text((Path(__file__).parents[1] / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text((settings.ROOT / "dagster.yaml").read_text())
     values = {
-        "LANDING_DIR": str(landing),
+        "LANDING_DIR": str(root / "landing"),
         "WAREHOUSE_WORK_PATH": str(root / "work" / "warehouse.duckdb"),
         "WAREHOUSE_PATH": str(root / "published" / "warehouse.duckdb"),
         "DAGSTER_HOME": str(home),
         "DUCKDB_THREADS": "1",
     } | env
     with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("PROMETHEUS_URL", raising=False)
         for k, v in values.items():
             mp.setenv(k, v)
-        if "PROMETHEUS_URL" not in env:
-            mp.delenv("PROMETHEUS_URL", raising=False)
-        with dg.DagsterInstance.get() as instance:
-            materialize_all(instance)
-    return root / "published" / "warehouse.duckdb"
+        yield root / "published" / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The tiny fleet landed as files, and a real Prometheus serving its columnar samples."""
+def warehouses(tmp_path_factory):
+    """The same simulated day built twice: its columnar samples as files, and `make demo TELEMETRY=prometheus`'s
+    way (the same samples backfilled into a local Prometheus, served, pulled)."""
+    from generators.demo import main as demo
     from generators.sim.__main__ import main as simulate
+    from pipelines.cli import materialize_all
 
     root = tmp_path_factory.mktemp("prometheus")
-    simulate(["--out", str(root / "landing"), *FLEET])
-    parquet = sorted((root / "landing" / "gpu_samples").rglob("*.parquet"))
-    with start_local_prometheus(parquet, root / "tsdb") as prom:
-        yield root, prom
+    with warehouse(root / "files") as files, dg.DagsterInstance.get() as instance:
+        simulate(["--out", os.environ["LANDING_DIR"], *FLEET])
+        materialize_all(instance)
+    with warehouse(root / "pulled") as pulled, redirect_stdout(io.StringIO()) as out:
+        demo(["--telemetry", "prometheus", *FLEET])
+    return files, pulled, root, out.getvalue()
 
 
 @pytest.fixture(scope="module")
-def warehouses(server):
-    """The same fleet built twice: columnar samples as files, and the same samples pulled from Prometheus."""
-    root, prom = server
-    files = build(root / "files", root / "landing", {})
-    pulled_landing = root / "pulled_landing"
-    shutil.copytree(root / "landing", pulled_landing, ignore=shutil.ignore_patterns("gpu_samples"))
-    pulled = build(root / "pulled", pulled_landing, {"PROMETHEUS_URL": prom.url})
-    return files, pulled
+def server(warehouses):
+    """A real Prometheus serving the files' columnar samples, for the tests of the pull alone."""
+    root = warehouses[2]
+    parquet = sorted((root / "files" / "landing" / "gpu_samples").rglob("*.parquet"))
+    with start_local_prometheus(parquet, root / "tsdb") as prom:
+        yield root, prom
 
 
 def rows(path: Path, sql: str) -> list:
@@ -82,15 +87,19 @@ def rows(path: Path, sql: str) -> list:
 
 @pytest.mark.parametrize("mart", MARTS)
 def test_marts_from_prometheus_equal_marts_from_files(warehouses, mart):
-    files, pulled = warehouses
+    files, pulled, _, _ = warehouses
     expected = rows(files, f"select * from marts.{mart} order by all")
     got = rows(pulled, f"select * from marts.{mart} order by all")
     assert len(expected) > (0 if mart.endswith("_daily") else 100)
     assert got == expected
 
 
-def test_pulled_samples_are_the_landed_samples_and_the_audit_names_each_query(warehouses, server):
-    files, pulled = warehouses
+def test_pulled_samples_are_the_landed_samples_and_the_audit_names_each_query(warehouses):
+    files, pulled, _, printed = warehouses
+    assert re.search(
+        r"pulled   24 Prometheus queries over 1 day\(s\) from http://127.0.0.1:\d+: [\d,]+ GPU samples", printed
+    )
+    assert "fleet:" in printed  # the demo's summary followed
     columns = "* exclude (source_file, source_line, partition_date)"
     landed = rows(files, f"select {columns} from raw.gpu_samples order by all")
     assert len(landed) == rows(files, "select count(*) from raw.gpu_samples")[0][0] > 1000
@@ -141,8 +150,9 @@ def test_a_rerun_replaces_the_day_and_counts_reconcile(server, tmp_path):
     assert summary["rows_read"] == summary["rows_loaded"] + summary["rows_quarantined"] > 1000
     assert con.execute("select count(*) from raw.prometheus_samples").fetchall()[0][0] == summary["rows_loaded"]
     assert con.execute("select count(*) from raw.load_audit").fetchall()[0][0] == 24
-    # one metric sample per field value: the pivot lost none (every simulated field is set on every row)
-    assert pulled.samples == summary["rows_loaded"] * len(cfg.metrics)
+    # one metric sample per field value: the pivot lost none
+    values = " + ".join(f"count({c})" for c in METRICS)
+    assert pulled.samples == con.execute(f"select {values} from raw.prometheus_samples").fetchall()[0][0]
 
 
 def test_the_real_server_refuses_too_many_points_and_the_error_is_one_line(server, tmp_path):
@@ -267,7 +277,7 @@ def test_a_failed_hour_loads_nothing_of_the_day(stub, server, tmp_path):
             duckdb=duck,
             prometheus=PrometheusApi(url=stub, retries=0, backoff_s=0),
         )
-    assert len(Stub.seen) >= 23  # the other hours were answered (relayed from the real server)
+    assert len(Stub.seen) >= 14  # hours 0-12 were answered (relayed from the real server), then 13 failed
     with duckdb.connect(database) as con:
         assert con.execute("select * from raw.prometheus_samples order by all").fetchall() == before
 

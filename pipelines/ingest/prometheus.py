@@ -146,7 +146,12 @@ def pull_day(cfg: PrometheusConfig, day: str, scratch: Path) -> Pulled:
         return at, path, size
 
     with session, ThreadPoolExecutor(max(cfg.workers, 1)) as pool:
-        answers = list(pool.map(fetch, hours))  # the first failure raises, and nothing is loaded
+        futures = [pool.submit(fetch, hour) for hour in hours]
+        try:
+            answers = [f.result() for f in futures]  # the first failure raises, and nothing is loaded
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # the hours not asked yet are not asked
+            raise
     con = duckdb.connect(config={"threads": int(os.getenv("DUCKDB_THREADS") or 2)})
     files, samples = [], 0
     for hour, (at, path, size) in zip(hours, answers, strict=True):
