@@ -203,10 +203,8 @@ def stub():
     server.server_close()
 
 
-EXCEEDED = (
-    b'{"status":"error","errorType":"bad_data","error":"exceeded maximum resolution of 11,000 points per '
-    b'timeseries. Try decreasing the query resolution (?step=XX)"}'
-)
+ANSWERS = Path(__file__).parent / "fixtures" / "prometheus"  # real answers of Prometheus 2.42 (see README there)
+EXCEEDED = (ANSWERS / "query_range_exceeded_400.json").read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -225,6 +223,31 @@ def test_an_error_answer_is_one_clear_line(stub, tmp_path, answer, expected):
     assert "\n" not in str(error.value) and stub in str(error.value)
     if answer[0] == 503:  # retried: 24 hours, each asked 1 + 2 times until the first gives up
         assert len(Stub.seen) >= 3
+
+
+def test_a_real_answer_becomes_one_row_per_gpu_and_timestamp(stub, tmp_path):
+    """Prometheus' own answer (two series of one GPU, 6 samples each, hour 00): one row per timestamp, both fields."""
+    Stub.answer = (200, (ANSWERS / "range_vector_answer.json").read_bytes())
+    pulled = pull_day(PrometheusConfig(stub, retries=0), DAY, tmp_path)
+    con = duckdb.connect()
+    replace_day(con, PROMETHEUS, DAY, pulled.files)
+    got = con.execute(
+        "select hostname, gpu, gpu_uuid, model_name, hpc_job, measured_at::varchar, gpu_util_pct, power_w, fb_used_mib "
+        "from raw.prometheus_samples order by measured_at"
+    ).fetchall()
+    assert len(got) == 6 and pulled.samples == 24 * 12  # every hour answered alike; only hour 00 keeps them
+    assert got[0] == (
+        "slurm-a100-001",
+        0,
+        "GPU-04bc1aa5-7b48-4fbd-ac28-29fcc94d1632",
+        "NVIDIA A100-SXM4-80GB",
+        "410001",
+        "2025-03-03 00:00:00.738+00",
+        6.0,
+        77.203,
+        None,
+    )
+    assert got[-1][5:8] == ("2025-03-03 00:50:00.308+00", 90.0, 343.904)
 
 
 def test_a_bearer_token_is_sent_from_the_configured_variable(stub, tmp_path, monkeypatch):
