@@ -11,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.automation.partitions import daily
 from pipelines.defs.ingest.assets import load_day
+from pipelines.defs.quality.checks import build_raw_checks
 from pipelines.ingest.prometheus import DEFAULT_LABELS, DEFAULT_METRICS, PrometheusConfig, pull_day
 from pipelines.ingest.registry import PROMETHEUS
 from pipelines.lib import settings
@@ -114,5 +115,6 @@ def prometheus_defs() -> dg.Definitions:
         return dg.Definitions()
     return dg.Definitions(
         assets=[build_prometheus_asset()],
+        asset_checks=[build_raw_checks(PROMETHEUS.table)],  # the day rules of the columnar files, as blocking checks
         resources={"prometheus": PrometheusApi(url=url, **settings.prometheus_options())},
     )
