@@ -24,7 +24,7 @@ from dagster_duckdb import DuckDBResource
 from generators.prometheus import free_port, start_local_prometheus
 from pipelines.defs.ingest.prometheus import PrometheusApi, build_prometheus_asset
 from pipelines.ingest.parsers.parquet import METRICS
-from pipelines.ingest.prometheus import PrometheusConfig, PrometheusError, get, pull_day
+from pipelines.ingest.prometheus import DEFAULT_LABELS, PrometheusConfig, PrometheusError, get, pull_day
 from pipelines.ingest.registry import PROMETHEUS
 from pipelines.ingest.writer import replace_day
 from pipelines.lib import settings
@@ -319,7 +319,8 @@ def test_environment_configures_the_pull(monkeypatch):
     }
     cfg = PrometheusApi(url="http://x", **options).config()
     assert cfg.metrics == ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_POWER_USAGE")
-    assert cfg.labels == {"hostname": ("node", "instance")}
+    assert cfg.labels["hostname"] == ("node", "instance")
+    assert cfg.labels["gpu"] == ("gpu",) and set(cfg.labels) == set(DEFAULT_LABELS)  # the others keep their defaults
 
 
 def test_the_host_falls_back_to_the_scrape_instance_without_its_port(stub, tmp_path):

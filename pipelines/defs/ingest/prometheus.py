@@ -34,7 +34,8 @@ class PrometheusApi(dg.ConfigurableResource):
             url=self.url,
             token_env=self.token_env,
             metrics=tuple(self.metrics),
-            labels={k: tuple(v) for k, v in self.labels.items()},
+            # a mapping names the columns it changes; the others keep their default labels
+            labels=DEFAULT_LABELS | {k: tuple(v) for k, v in self.labels.items()},
             timeout_s=self.timeout_s,
             retries=self.retries,
             backoff_s=self.backoff_s,
