@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export UV_COMPILE_BYTECODE := 1
 RUN := $(UV) run --frozen
 
-.PHONY: demo test setup chromium dbt-parse dev sql bench clean
+.PHONY: demo test setup chromium prometheus dbt-parse dev sql bench clean
 
 setup:  ## install the locked environment and parse the dbt project
 	$(UV) sync --frozen
@@ -19,10 +19,10 @@ setup:  ## install the locked environment and parse the dbt project
 dbt-parse:
 	cd dbt_project && $(RUN) dbt parse --quiet --profiles-dir .
 
-demo: setup  ## simulate the default fleet (or DATASET=<name>, a public trace), materialize, publish data/warehouse.duckdb
-	$(RUN) python -m generators.demo $(if $(DATASET),--dataset $(DATASET)) $(SIM_ARGS)
+demo: setup $(if $(filter prometheus,$(TELEMETRY)),prometheus)  ## simulate the default fleet (or DATASET=<name>, a public trace), materialize, publish data/warehouse.duckdb; TELEMETRY=prometheus pulls the GPU telemetry from a local Prometheus
+	$(RUN) python -m generators.demo $(if $(DATASET),--dataset $(DATASET)) $(if $(TELEMETRY),--telemetry $(TELEMETRY)) $(SIM_ARGS)
 
-test: setup chromium  ## the whole test suite (lint, then pytest: parsers, ingest, simulator, definitions, end to end)
+test: setup chromium prometheus  ## the whole test suite (lint, then pytest: parsers, ingest, simulator, definitions, end to end)
 	$(RUN) ruff check pipelines generators bench tests
 	$(RUN) pytest
 
@@ -30,6 +30,12 @@ test: setup chromium  ## the whole test suite (lint, then pytest: parsers, inges
 chromium:
 	@command -v chromium >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium; }
+
+# the Prometheus pull is tested against a real server (Debian's package: prometheus 2.42 and promtool)
+prometheus:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq prometheus; }
 
 GPUS ?= 10000
 DAYS ?= 7

@@ -103,7 +103,7 @@ def test_the_raw_scrub_rewrites_the_identifiers_dbt_redacted():
     of model identifiers_redacted."""
     model = (settings.DBT_DIR / "models" / "privacy" / "identifiers_redacted.sql").read_text()
     sources = {"raw.sacct_jobs": "sacct", "raw.k8s_jobs": "k8s", "raw.dcgm_samples": "dcgm"}
-    sources |= {"raw.gpu_samples": "columnar", "raw.training_events": "events"}
+    sources |= {"raw.gpu_samples": "columnar", "raw.prometheus_samples": "pulled", "raw.training_events": "events"}
     for table, column, path in IDENTIFIER_COLUMNS:
         if path is None:
             quoted = f'"{column}"' if column == "group" else column

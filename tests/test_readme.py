@@ -42,6 +42,12 @@ AS_RUN = {
     "make demo DATASET=<name>": "run by tests/test_datasets.py's fixture, for alibaba-gpu-2023",
     "make bench": "run by tests/test_bench.py's fixture, on the smoke fleet",
     "make bench GPUS=1000 DAYS=7": "the same target as make bench, on the smoke fleet in tests/test_bench.py",
+    "PROMETHEUS_URL=http://prometheus.monitoring:9090 uv run python -m pipelines.cli materialize": (
+        "run by tests/test_prometheus.py's fixture: the demo's materialize, PROMETHEUS_URL set to a local Prometheus"
+    ),
+    "make demo TELEMETRY=prometheus": (
+        "run by tests/test_prometheus.py's fixture: generators.demo --telemetry prometheus, on a 1-day fleet"
+    ),
     "make test": None,  # the suite that runs this test
     # they need a cluster; the files they write are what tests/test_kubectl.py loads (tests/fixtures/kubernetes/)
     "kubectl get pods -A -o json > data/landing/k8s_pods/dt=2025-03-03/gpu-prod.json": None,

@@ -35,6 +35,18 @@ def tabular(
 # a Kubernetes object as kubectl prints it; its kind's fields stay JSON for staging
 KUBERNETES_OBJECT = {"apiVersion": STR, "kind": STR, "metadata": STR, "spec": STR, "status": STR}
 
+# pulled, not landed: a day of GPU telemetry read from Prometheus' HTTP API (pipelines/ingest/prometheus.py) into
+# the columnar form and loaded by the columnar loader; its Dagster asset exists only where a Prometheus is configured
+PROMETHEUS = RawSource(
+    "gpu_telemetry",
+    "prometheus_samples",
+    (),
+    ColumnarParquet(),
+    "GPU telemetry pulled from Prometheus' HTTP API (the configured DCGM series, raw samples), one row per GPU per "
+    "sample in the columnar form; the audit names each query.",
+    "measured_at",
+)
+
 SOURCES = [
     RawSource(
         "gpu_telemetry",

@@ -255,6 +255,7 @@ RESERVATIONS = ("none", "dr_buffer", "push_buffer")  # held back as disaster-rec
 RULES: dict[str, list[Rule]] = {
     "dcgm_samples": [RowsPerDay()],
     "gpu_samples": [RowsPerDay()],
+    "prometheus_samples": [RowsPerDay()],  # the columnar form, pulled: the same day rules as its files
     "nvidia_smi_samples": [RowsPerDay()],
     "hosts": [
         RowsPerDay(),

@@ -168,9 +168,13 @@ def _epoch_us(at: datetime) -> int:
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection, source: RawSource) -> None:
+    create_audit_tables(con)
+    create_raw_table(con, source)
+
+
+def create_raw_table(con: duckdb.DuckDBPyConnection, source: RawSource) -> None:
     """The raw table from its contract; a contract that gained a column (a newer export) widens an existing table,
     whose older days read NULL there."""
-    create_audit_tables(con)
     columns = source.loader.raw_columns | {"partition_date": "date", "source_file": "varchar"}
     ddl = ", ".join(f'"{c}" {kind}' for c, kind in columns.items())
     con.execute(f"create table if not exists raw.{source.table} ({ddl})")

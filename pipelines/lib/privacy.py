@@ -48,6 +48,9 @@ IDENTIFIER_COLUMNS = [
     ("raw.gpu_samples", "pod", None),
     ("raw.gpu_samples", "namespace", None),
     ("raw.gpu_samples", "container", None),
+    ("raw.prometheus_samples", "pod", None),
+    ("raw.prometheus_samples", "namespace", None),
+    ("raw.prometheus_samples", "container", None),
     ("raw.training_events", "run_id", None),
     ("raw.training_events", "scheduler_job_id", None),
 ]

@@ -80,3 +80,30 @@ def is_day(text: str) -> bool:
         return date.fromisoformat(text).isoformat() == text
     except ValueError:
         return False
+
+
+# GPU telemetry pulled from Prometheus (pipelines/ingest/prometheus.py; docs/sources.md): the source exists only
+# where PROMETHEUS_URL is set. The bearer token is read from the variable PROMETHEUS_TOKEN_ENV names (default
+# PROMETHEUS_TOKEN), never from configuration; metrics and labels default to the columnar form's fields and labels.
+def prometheus_url() -> str | None:
+    return os.getenv("PROMETHEUS_URL") or None
+
+
+def prometheus_options() -> dict:
+    """The pull's options that are set in the environment (the rest keep their defaults)."""
+    options: dict = {}
+    if os.getenv("PROMETHEUS_TOKEN_ENV"):
+        options["token_env"] = os.environ["PROMETHEUS_TOKEN_ENV"]
+    if os.getenv("PROMETHEUS_METRICS"):  # comma-separated DCGM field names
+        options["metrics"] = [m.strip() for m in os.environ["PROMETHEUS_METRICS"].split(",") if m.strip()]
+    if os.getenv("PROMETHEUS_LABELS"):  # JSON: raw column -> [label, ...], first present wins
+        options["labels"] = json.loads(os.environ["PROMETHEUS_LABELS"])
+    for key, var, kind in (
+        ("timeout_s", "PROMETHEUS_TIMEOUT_S", float),
+        ("retries", "PROMETHEUS_RETRIES", int),
+        ("backoff_s", "PROMETHEUS_BACKOFF_S", float),
+        ("workers", "PROMETHEUS_WORKERS", int),
+    ):
+        if os.getenv(var):
+            options[key] = kind(os.environ[var])
+    return options

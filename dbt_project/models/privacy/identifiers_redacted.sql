@@ -25,6 +25,10 @@ columnar as (
     select * from {{ source('gpu_telemetry', 'gpu_samples') }}
 ),
 
+pulled as (
+    select * from {{ source('gpu_telemetry', 'prometheus_samples') }}
+),
+
 events as (
     select * from {{ source('training', 'training_events') }}
 ),
@@ -69,6 +73,12 @@ identifiers as (
     select namespace from columnar
     union
     select container from columnar
+    union
+    select pod from pulled
+    union
+    select namespace from pulled
+    union
+    select container from pulled
     union
     select run_id from events
     union

@@ -10,17 +10,27 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.automation.partitions import daily
 from pipelines.defs.resources import LandingArea
-from pipelines.ingest.registry import SOURCES
+from pipelines.ingest.landing import LandedFile
+from pipelines.ingest.registry import PROMETHEUS, SOURCES
 from pipelines.ingest.specs import RawSource
-from pipelines.ingest.writer import create_audit_tables, loaded_fingerprints, raw_table_exists, replace_day
+from pipelines.ingest.writer import (
+    create_audit_tables,
+    create_raw_table,
+    loaded_fingerprints,
+    raw_table_exists,
+    replace_day,
+)
 
 SUMMED = ("files", "rows_read", "rows_loaded", "rows_quarantined")
 
 
-def load_day(context, con, source: RawSource, day: str, root: Path) -> dict:
-    """Replace one day of raw.<table> from its landed files; a summary with the rejects by reason."""
+def load_day(context, con, source: RawSource, day: str, root: Path, files: list[LandedFile] | None = None) -> dict:
+    """Replace one day of raw.<table> from its landed files (or `files`, pulled); a summary with the rejects by
+    reason."""
     create_audit_tables(con)  # also when nothing changed: dbt reads the audit at its current columns
-    files = source.files(root, day)
+    # the pulled telemetry's table exists (empty) where no Prometheus is configured: staging reads it
+    create_raw_table(con, PROMETHEUS)
+    files = source.files(root, day) if files is None else files
     fingerprints = {f.name: f.sha256 for f in files}
     loaded = loaded_fingerprints(con, source.table, day)
     if loaded == fingerprints and (fingerprints or raw_table_exists(con, source.table)):

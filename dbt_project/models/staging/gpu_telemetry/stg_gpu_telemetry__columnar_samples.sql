@@ -1,6 +1,17 @@
--- one row per GPU per sample from the canonical columnar export: percent to ratio, MiB to bytes
-with source as (
+-- one row per GPU per sample from the canonical columnar form, delivered as files or pulled from Prometheus (the
+-- same columns, loaded by the same loader): percent to ratio, MiB to bytes
+with files as (
     select * from {{ source('gpu_telemetry', 'gpu_samples') }}
+),
+
+pulled as (
+    select * from {{ source('gpu_telemetry', 'prometheus_samples') }}
+),
+
+source as (
+    select * from files
+    union all by name
+    select * from pulled
 ),
 
 renamed as (
