@@ -48,9 +48,14 @@ def dcgm_text(frame: pl.DataFrame, host: str, sku: str, kubernetes: bool) -> str
         labels = pl.format('{},container="{}",namespace="{}",pod="{}"', base, "container", "namespace", "pod")
     else:
         labels = pl.format('{},hpc_job="{}"', base, "hpc_job")
-    frame = frame.with_columns(labels=labels)
+    return exposition(frame.with_columns(labels=labels), DCGM_FAMILIES)
+
+
+def exposition(frame: pl.DataFrame, families) -> str:
+    """The samples of `frame` (its `labels` and `ts_ms`) as text exposition, one family of `families` after another,
+    each with its HELP and TYPE lines and every sample's scrape timestamp (ms)."""
     blocks = []
-    for metric, help_text, col, decimals in DCGM_FAMILIES:
+    for metric, help_text, col, decimals in families:
         value = pl.col(col).round(decimals).cast(pl.String) if decimals else pl.col(col).cast(pl.String)
         lines = frame.select(
             pl.concat_str(
@@ -243,13 +248,4 @@ def dcgm_text_mig(frame: pl.DataFrame, host: str, sku: str) -> str:
     frame = frame.with_columns(
         labels=pl.when(pl.col("pod") != "").then(pl.concat_str(base, pod)).otherwise(base), xid=pl.lit(DCGM_INT64_BLANK)
     )
-    blocks = []
-    for metric, help_text, col, decimals in DCGM_4X_MIG_FAMILIES:
-        value = pl.col(col).round(decimals).cast(pl.String) if decimals else pl.col(col).cast(pl.String)
-        lines = frame.select(
-            pl.concat_str(
-                pl.lit(metric + "{"), "labels", pl.lit("} "), value, pl.lit(" "), pl.col("ts_ms").cast(pl.String)
-            )
-        ).to_series()
-        blocks.append(f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n" + "\n".join(lines.to_list()))
-    return "\n".join(blocks) + "\n"
+    return exposition(frame, DCGM_4X_MIG_FAMILIES)
