@@ -33,7 +33,8 @@ kubernetes as (
         (kubernetes_jobs.gpus - kubernetes_jobs.mig_gpus) / coalesce(job_pods.gpu_replicas, 1) + kubernetes_jobs.mig_gpus
             as gpus,
         case when len(kubernetes_jobs.node_names) > 0 or job_pods.node_names is null then kubernetes_jobs.node_names
-            else job_pods.node_names end as node_names
+            else job_pods.node_names end as node_names,
+        {{ pseudonym('kubernetes_jobs.user_name') }} as user_pseudonym
     from kubernetes_jobs
     left join job_pods
         on kubernetes_jobs.cluster = job_pods.cluster
@@ -65,6 +66,18 @@ pod_holders as (
     group by cluster, allocation_id
 ),
 
+-- the exported Jobs and the holders of the pods none of them owns
+kubernetes_holders as (
+    select * from kubernetes
+    union all by name
+    select * from pod_holders
+    -- a holder named like an exported Job (a Job's pods exported, the Job itself not owning them) is that Job
+    where not exists (
+        select 1 from kubernetes_jobs
+        where kubernetes_jobs.cluster = pod_holders.cluster and kubernetes_jobs.scheduler_job_id = pod_holders.scheduler_job_id
+    )
+),
+
 unioned as (
     select
         'slurm' as allocation_source,
@@ -92,26 +105,6 @@ unioned as (
         scheduler_job_id,
         team,
         project,
-        {{ pseudonym('user_name') }} as user_pseudonym,
-        run_id as job_name,
-        workload,
-        model_name,
-        gpus,
-        gpu_product as gpu_type,
-        submitted_at,
-        submitted_at as eligible_at,
-        started_at,
-        ended_at,
-        state,
-        node_names
-    from kubernetes
-    union all
-    select
-        'kubernetes' as allocation_source,
-        cluster,
-        scheduler_job_id,
-        team,
-        project,
         user_pseudonym,
         run_id as job_name,
         workload,
@@ -124,12 +117,7 @@ unioned as (
         ended_at,
         state,
         node_names
-    from pod_holders
-    -- a holder named like an exported Job (a Job's pods exported, the Job itself not owning them) is that Job
-    where not exists (
-        select 1 from kubernetes_jobs
-        where kubernetes_jobs.cluster = pod_holders.cluster and kubernetes_jobs.scheduler_job_id = pod_holders.scheduler_job_id
-    )
+    from kubernetes_holders
 )
 
 select * from unioned
