@@ -14,6 +14,11 @@ import pytest
 
 from pipelines.lib import settings
 
+# The session's tests land fleets of different days into one process, whose definitions read the partitions once,
+# when a test module first imports them (at collection): configured to begin before every fleet's first day. The
+# default, the earliest landed day, has its own tests in fresh processes (test_defs.py).
+os.environ.setdefault("WAREHOUSE_FIRST_PARTITION", "2016-01-01")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 TRACES = settings.ROOT.parent / "shared" / "traces"
 TINY_FLEET = ["--days", "2", "--sample-interval-s", "600", "--seed", "11", "--jobs-per-day", "60"]
@@ -51,9 +56,6 @@ def project_env(tmp_path_factory):
         "DAGSTER_HOME": str(root / "dagster_home"),
         # one DuckDB thread: reruns are then bit-identical, which the idempotency tests compare
         "DUCKDB_THREADS": "1",
-        # the session's tests land fleets of different days into this one process's definitions, which read the
-        # partitions once: configured to begin before them all (the default, the earliest landed day, has a test)
-        "WAREHOUSE_FIRST_PARTITION": "2016-01-01",
     }
     Path(env["DAGSTER_HOME"]).mkdir()
     (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text((settings.ROOT / "dagster.yaml").read_text())
