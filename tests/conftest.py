@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.lib import settings
@@ -31,6 +32,21 @@ def uv_executable() -> str:
     if not found:
         pytest.fail("uv is not on PATH: the BI reader and FOCUS validator tests make their own environments with it")
     return found
+
+
+def build_partial_warehouse(work: Path, landing: Path, day: str, select: str) -> None:
+    """A warehouse file of one landed day: every source's raw table (those with no files empty, the pulled
+    Prometheus source's too: staging and the redaction read them all), then `dbt run -s <select>` on it."""
+    from pipelines.ingest.registry import PROMETHEUS, SOURCES
+    from pipelines.ingest.writer import replace_day
+
+    with duckdb.connect(str(work)) as con:
+        for source in [*SOURCES, PROMETHEUS]:
+            replace_day(con, source, day, source.files(landing, day))
+    env = os.environ | {"WAREHOUSE_WORK_PATH": str(work), "WAREHOUSE_PSEUDONYM_KEY": "test"}
+    subprocess.run(
+        ["dbt", "run", "--quiet", "--profiles-dir", ".", "-s", select], cwd=settings.DBT_DIR, env=env, check=True
+    )
 
 
 def run_dbt_parse() -> None:

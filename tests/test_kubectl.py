@@ -3,18 +3,15 @@ v1 List document per cluster and day): each item is a row, numbered by its posit
 is not a List (a truncated export) is quarantined whole. Then the pods through dbt staging: GPUs from their
 limits (MIG shares, time-sliced nodes), the failures a user meets (an unknown MIG profile, a pod no node took)."""
 
-import os
 import shutil
-import subprocess
 
 import duckdb
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, build_partial_warehouse
 
 from pipelines.ingest.landing import landed
-from pipelines.ingest.registry import BY_TABLE, PROMETHEUS, SOURCES
+from pipelines.ingest.registry import BY_TABLE
 from pipelines.ingest.writer import replace_day
-from pipelines.lib import settings
 
 KUBECTL = FIXTURES / "kubernetes"
 DAY = "2025-03-03"
@@ -82,16 +79,7 @@ def staged(tmp_path_factory):
     land(landing, "k8s_pods", "pods.json", "c1.json")
     land(landing, "k8s_nodes", "nodes.json", "c1.json")
     land(landing, "k8s_jobs", "jobs.json", "c1.json")
-    with duckdb.connect(str(work)) as con:
-        for source in [*SOURCES, PROMETHEUS]:  # the pulled source's table too, empty: staging reads it
-            replace_day(con, source, DAY, source.files(landing, DAY))
-    env = os.environ | {"WAREHOUSE_WORK_PATH": str(work), "WAREHOUSE_PSEUDONYM_KEY": "test"}
-    subprocess.run(
-        ["dbt", "run", "--quiet", "--profiles-dir", ".", "-s", "+int_pods_joined_to_nodes"],
-        cwd=settings.DBT_DIR,
-        env=env,
-        check=True,
-    )
+    build_partial_warehouse(work, landing, DAY, "+int_pods_joined_to_nodes")
     with duckdb.connect(str(work), read_only=True) as con:
         yield {
             r[0]: dict(zip([d[0] for d in con.description], r, strict=True))

@@ -1,20 +1,17 @@
 import base64
 import gzip
 import json
-import os
-import subprocess
 
 import duckdb
 import polars as pl
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, build_partial_warehouse
 
 from pipelines.ingest.landing import landed
 from pipelines.ingest.parsers.hostlist import compress_hostlist, expand_hostlist
 from pipelines.ingest.parsers.sacct import decode_jobstats, parse_sacct
-from pipelines.ingest.registry import BY_TABLE, PROMETHEUS, SOURCES
+from pipelines.ingest.registry import BY_TABLE
 from pipelines.ingest.writer import replace_day
-from pipelines.lib import settings
 
 
 def test_xdmod_unit_log_without_header():
@@ -159,19 +156,11 @@ def test_jobstats_summaries_reach_dbt_as_per_job_gpu_utilisation(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_bytes((FIXTURES / "slurm" / "jobstats_admin_comment.txt").read_bytes())
     work = tmp_path / "w.duckdb"
-    with duckdb.connect(str(work)) as con:
-        for source in [*SOURCES, PROMETHEUS]:  # the pulled source's table too, empty: staging reads it
-            replace_day(con, source, day, source.files(landing, day))
+    build_partial_warehouse(work, landing, day, "+int_jobstats_rolled_to_jobs")
+    with duckdb.connect(str(work), read_only=True) as con:
         assert con.execute(
             "select count(*), count(jobstats), count(jobstats_problem) from raw.sacct_jobs"
         ).fetchall() == [(5, 2, 1)]
-    env = os.environ | {"WAREHOUSE_WORK_PATH": str(work), "WAREHOUSE_PSEUDONYM_KEY": "test"}
-    subprocess.run(
-        ["dbt", "run", "--quiet", "--profiles-dir", ".", "-s", "+int_jobstats_rolled_to_jobs"],
-        cwd=settings.DBT_DIR,
-        env=env,
-        check=True,
-    )
     with duckdb.connect(str(work), read_only=True) as con:
         rows = con.execute(
             "select scheduler_job_id, jobstats_gpus, jobstats_gpu_util_ratio, jobstats_gpu_mem_peak_used_ratio "
