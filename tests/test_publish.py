@@ -7,21 +7,32 @@ import sys
 import textwrap
 import time
 
+from datetime import UTC, datetime, timedelta
+
 import duckdb
 
-from pipelines.lib.publish import open_published, publish_copy, remove_stale_copies
+from pipelines.lib.changes import Change, record
+from pipelines.lib.publish import open_published, publish_warehouse, remove_stale_copies
 
 ROWS = 200_000
+DAY_ONE = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 def build_version(path, version: int) -> None:
-    """A warehouse whose every table agrees on its version: marts.version says v, marts.facts has v x ROWS/10
-    rows. A reader that sees them disagree has seen a half-written file."""
-    path.unlink(missing_ok=True)
+    """A warehouse whose every table agrees on its version: marts.version says v, marts.facts has ROWS rows of
+    v over ten days. A reader that sees them disagree has seen a half-written file. The work file is kept from one
+    version to the next, as the pipeline keeps it: facts are replaced day by day, and the days are logged, so a
+    publish after the first two brings its standby up to date in place."""
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema marts")
-        con.execute("create table marts.version as select ? as v", [version])
-        con.execute("create table marts.facts as select range as i, ? as v from range(?)", [version, ROWS])
+        con.execute("create schema if not exists marts")
+        con.execute("create or replace table marts.version as select ? as v", [version])
+        con.execute("create table if not exists marts.facts (i bigint, day date, v integer)")
+        con.execute("delete from marts.facts")
+        con.execute(
+            "insert into marts.facts select range, date '2025-03-01' + (range % 10)::int, ? from range(?)",
+            [version, ROWS],
+        )
+        record(con, [Change("marts.facts", "day", DAY_ONE, DAY_ONE + timedelta(days=10))])
         con.execute("checkpoint")
 
 
@@ -48,7 +59,7 @@ READER = textwrap.dedent(
 def test_a_reader_looping_through_twenty_publishes_sees_only_complete_versions(tmp_path):
     work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
     build_version(work, 0)
-    publish_copy(work, published)
+    publish_warehouse(work, published)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(published), "8", str(ROWS)],
         stdout=subprocess.PIPE,
@@ -57,7 +68,7 @@ def test_a_reader_looping_through_twenty_publishes_sees_only_complete_versions(t
     )
     for version in range(1, 21):
         build_version(work, version)
-        publish_copy(work, published)
+        publish_warehouse(work, published)
     out, err = reader.communicate(timeout=60)
     assert reader.returncode == 0, err
     opened, versions = map(int, out.split())
@@ -69,15 +80,15 @@ def test_a_reader_looping_through_twenty_publishes_sees_only_complete_versions(t
 PUBLISHER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from pipelines.lib.publish import publish_copy
-    publish_copy(Path(sys.argv[1]), Path(sys.argv[2]))
+    from pipelines.lib.publish import publish_warehouse
+    publish_warehouse(Path(sys.argv[1]), Path(sys.argv[2]))
 """)
 
 
 def test_a_publish_killed_at_any_point_leaves_the_published_file_unchanged(tmp_path):
     work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
     build_version(work, 1)
-    publish_copy(work, published)
+    publish_warehouse(work, published)
     build_version(work, 2)
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     for delay in (0.05, 0.2, 0.4, 0.8):
@@ -89,7 +100,7 @@ def test_a_publish_killed_at_any_point_leaves_the_published_file_unchanged(tmp_p
             v = con.execute("select v from marts.version").fetchall()[0][0]
             assert con.execute("select count(*), min(v), max(v) from marts.facts").fetchall() == [(ROWS, v, v)]
     # the next publish converges and sweeps the killed runs' leftovers
-    publish_copy(work, published)
+    publish_warehouse(work, published)
     assert list(tmp_path.glob(".warehouse.duckdb.*.tmp")) == []
     with open_published(published) as con:
         assert con.execute("select v from marts.version").fetchall() == [(2,)]

@@ -14,7 +14,7 @@ from pathlib import Path
 from conftest import uv_executable
 from test_publish import ROWS, build_version
 
-from pipelines.lib.publish import publish_copy
+from pipelines.lib.publish import publish_warehouse
 from pipelines.lib.settings import DEFAULT_STORAGE_VERSION
 
 CLI = shutil.which("duckdb", path=str(Path(sys.executable).parent))
@@ -69,14 +69,14 @@ def test_the_published_demo_opens_in_the_duckdb_1_5_cli(published, tiny_warehous
 def test_duckdb_1x_readers_open_only_complete_versions_while_publishes_happen(tmp_path):
     work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
     build_version(work, 0)
-    publish_copy(work, published, storage_version=DEFAULT_STORAGE_VERSION)
+    publish_warehouse(work, published, storage_version=DEFAULT_STORAGE_VERSION)
     stop, published_versions = threading.Event(), []
 
     def publisher():
         version = 1
         while not stop.is_set():
             build_version(work, version)
-            publish_copy(work, published, storage_version=DEFAULT_STORAGE_VERSION)
+            publish_warehouse(work, published, storage_version=DEFAULT_STORAGE_VERSION)
             published_versions.append(version)
             version += 1
 

@@ -5,11 +5,13 @@ line read was loaded or quarantined."""
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from pipelines.lib.changes import Change, record
 
 from .landing import LandedFile
 from .rules import partition_window
@@ -72,6 +74,7 @@ def _replace(con, source: RawSource, day: date, files: list[LandedFile], batch: 
                 {"day": day} | ({"table": table} if key else {}),
             )
         audit = _write_batch(con, source, day, files, batch) if batch else _insert_audit(con, table, day, files)
+        record(con, _replaced(table, day))
         loaded = con.execute(f"select count(*) from raw.{table} where partition_date = ?", [day]).fetchall()[0][0]
         read, quarantined = sum(a[5] for a in audit), sum(a[7] for a in audit)
         if read != loaded + quarantined:  # every row read is loaded or quarantined, or the day is not replaced
@@ -81,6 +84,15 @@ def _replace(con, source: RawSource, day: date, files: list[LandedFile], batch: 
         con.rollback()
         raise
     return {"files": len(files), "rows_read": read, "rows_loaded": loaded, "rows_quarantined": quarantined}
+
+
+def _replaced(table: str, day: date) -> list[Change]:
+    """The rows a day's replacement rewrote, in the change log the publish reads."""
+    start = datetime.combine(day, time(), UTC)
+    return [
+        Change(f"raw.{name}", "partition_date", start, start + timedelta(days=1))
+        for name in (table, "quarantine", "load_audit")
+    ]
 
 
 def _write_batch(con, source: RawSource, day: date, files: list[LandedFile], batch: Batch) -> list[tuple]:

@@ -90,38 +90,45 @@ def publish_user_names() -> bool:
     return os.getenv(ALLOW_NAMES_ENV) == "1"
 
 
-def scrub_identities(con: duckdb.DuckDBPyConnection) -> list[str]:
+def scrub_identities(con: duckdb.DuckDBPyConnection, rows: dict[str, str] | None = None) -> list[str]:
     """Replace the identities in the raw tables of a (to-be-published) copy with what dbt made of them, then empty
-    the private tables; returns what it changed. Refuses a copy that holds raw identities but no private tables."""
+    the private tables; returns what it changed. `rows`: only these tables' rows matching each one's SQL predicate
+    were newly copied, and only they are rewritten (a rewritten row rewritten again would lose its pseudonym).
+    Refuses a copy that holds raw identities but no private tables."""
     tables = {
         r[0]
         for r in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables where table_type = 'BASE TABLE'"
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and table_catalog = current_database()"
         ).fetchall()
     }
     listed = {t for t, _, _ in NAME_COLUMNS + IDENTIFIER_COLUMNS} & tables
     if listed and not {IDENTITIES, REDACTIONS} <= tables:
         raise RuntimeError(f"{sorted(listed)} hold people's names but dbt has not built {IDENTITIES}, {REDACTIONS}")
+    new = {t: "true" for t in tables} if rows is None else {t: p for t, p in rows.items() if t in tables}
     changed = []
     for table, column, path in IDENTIFIER_COLUMNS:
-        if table in tables:
-            con.execute(redact_identifier_sql(table, column, path))
+        if table in new:
+            con.execute(redact_identifier_sql(table, column, path, new[table]))
             changed.append(described(table, column, path))
     for table, column in EMBEDDED_IDENTIFIER_COLUMNS:
-        if table in tables:
-            con.execute(redact_embedded_sql(table, column))
+        if table in new:
+            con.execute(redact_embedded_sql(table, column, new[table]))
             changed.append(described(table, column, ("*",)))
     for table, column, path in NAME_COLUMNS:
-        if table in tables:
-            con.execute(pseudonymise_name_sql(table, column, path))
+        if table in new:
+            con.execute(pseudonymise_name_sql(table, column, path, new[table]))
             changed.append(described(table, column, path))
     present = {
         (f"{r[0]}.{r[1]}", r[2])
-        for r in con.execute("select table_schema, table_name, column_name from information_schema.columns").fetchall()
+        for r in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = current_database()"
+        ).fetchall()
     }
     for table, column in DROPPED_COLUMNS:
-        if (table, column) in present:  # a raw table loaded before its contract gained the column lacks it
-            con.execute(f'update {table} set "{column}" = null')
+        if table in new and (table, column) in present:  # a raw table loaded before its contract gained the column
+            con.execute(f'update {table} set "{column}" = null where {new[table]}')
             changed.append(described(table, column, None))
     for table in sorted(t for t in tables if t.startswith("private.")):
         con.execute(f"delete from {table}")
@@ -144,7 +151,7 @@ def json_patch(path: tuple[str, ...], value: str) -> str:
     return value
 
 
-def redact_embedded_sql(table: str, column: str) -> str:
+def redact_embedded_sql(table: str, column: str, rows: str = "true") -> str:
     """Every JSON string of the document equal to a rewritten identifier, rewritten (longest first); only the rows
     holding one are touched. Rows are told apart by their file and line (unique in a raw table)."""
     key = "partition_date, source_file, source_line"
@@ -158,26 +165,27 @@ def redact_embedded_sql(table: str, column: str) -> str:
             ) as value
             from {table} as document
             join {REDACTIONS} as redaction on contains(document."{column}", to_json(redaction.identifier)::varchar)
+            where {rows}
             group by {key}
         ) as patched
         where {same_row}"""
 
 
-def redact_identifier_sql(table: str, column: str, path: tuple[str, ...] | None) -> str:
+def redact_identifier_sql(table: str, column: str, path: tuple[str, ...] | None, rows: str = "true") -> str:
     """Only the rows whose identifier dbt rewrote are touched: the telemetry tables are large."""
     if path is None:
         return (
             f'update {table} set "{column}" = redaction.redacted from {REDACTIONS} as redaction '
-            f'where {table}."{column}" = redaction.identifier'
+            f'where {table}."{column}" = redaction.identifier and ({rows})'
         )
     patched = f'json_merge_patch("{column}", {json_patch(path, "redaction.redacted")})::varchar'
     return (
         f'update {table} set "{column}" = {patched} from {REDACTIONS} as redaction '
-        f"where {json_value(column, path)} = redaction.identifier"
+        f"where {json_value(column, path)} = redaction.identifier and ({rows})"
     )
 
 
-def pseudonymise_name_sql(table: str, column: str, path: tuple[str, ...] | None) -> str:
+def pseudonymise_name_sql(table: str, column: str, path: tuple[str, ...] | None, rows: str = "true") -> str:
     # qualified: inside the subquery a bare "user" is DuckDB's current user, not the column
     value = f'{table}."{column}"' if path is None else json_value(column, path, table)
     pseudonym = (
@@ -185,7 +193,7 @@ def pseudonymise_name_sql(table: str, column: str, path: tuple[str, ...] | None)
         f"where identity.name_lower = lower(trim(split_part({value}, '@', 1))))"
     )
     if path is None:
-        return f"update {table} set \"{column}\" = {pseudonym} where coalesce({value}, '') <> ''"
+        return f"update {table} set \"{column}\" = {pseudonym} where coalesce({value}, '') <> '' and ({rows})"
     # a NULL in a merge patch deletes the key: a name dbt has not listed disappears
     patched = f'json_merge_patch("{column}", {json_patch(path, pseudonym)})::varchar'
-    return f'update {table} set "{column}" = {patched} where {value} is not null'
+    return f'update {table} set "{column}" = {patched} where {value} is not null and ({rows})'

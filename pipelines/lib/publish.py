@@ -1,61 +1,111 @@
-"""Publish the working DuckDB file as the analysts' file with an atomic replace.
+"""Publish the working DuckDB file as the analysts' file, costing what changed.
 
-Readers open data/warehouse.duckdb read-only. We never write to it: the working file is checkpointed, copied
-beside the published file in the storage format readers open (DuckDB 1.x for BI tools; settings), verified by
-opening the copy, and renamed over it. A reader holding the old file keeps its consistent version; the next open
-sees the new one; a crash leaves the old one intact."""
+Readers open data/warehouse.duckdb read-only. We never write to the version they open: the publish brings the
+standby version up to date from the working file (pipelines/lib/sync.py; a new version is written in full when
+there is none or it cannot be), in the storage format readers open (DuckDB 1.x for BI tools; settings), verifies
+it by opening it and counting its rows against the working file's, and moves the published path to it in one
+rename (pipelines/lib/versions.py). A reader holding the old version keeps it; the next open sees the new one; a
+crash leaves the current one intact."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from .changes import LOG, LOG_ID
 from .privacy import scrub_identities
 from .processes import process_alive
 from .settings import DEFAULT_STORAGE_VERSION
+from .sync import SOURCE, STATE, TARGET, bring_up_to_date, origin, write_origin
+from .versions import Versions, discard, fsync_file
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("checkpoint")
 
 
-def publish_copy(
+@dataclass
+class Published:
+    how: str  # "synced": the standby brought up to date; "copied": a version written in full (and why)
+    counts: dict[str, int]  # rows per schema.table
+    rewritten: dict[str, str]  # each table copied and the rows (a SQL predicate; `true`: the whole table)
+
+
+def publish_warehouse(
     work: Path, published: Path, scrub: bool = False, storage_version: str = DEFAULT_STORAGE_VERSION
-) -> dict[str, int]:
-    """Copy `work` (closed and checkpointed by the caller) over `published`, written in `storage_version`; returns
-    rows per schema.table. With `scrub`, identities in the copy's raw tables are pseudonymised before it is
-    published."""
+) -> Published:
+    """Publish `work` (closed and checkpointed by the caller) at `published`, written in `storage_version`. With
+    `scrub`, identities in the published raw tables are pseudonymised."""
     published.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_copies(published)
-    tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
-    try:
-        copy_database(work, tmp, storage_version)
-        if scrub:
-            with duckdb.connect(str(tmp)) as con:
-                scrub_identities(con)
-                con.execute("checkpoint")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        counts = table_row_counts(tmp)
-        os.replace(tmp, published)
-        dir_fd = os.open(published.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return counts
+    versions = Versions(published)
+    expected = working_counts(work, scrub)
+    version, rewritten, counts, why = versions.standby(), None, {}, "no standby version"
+    if version:
+        rewritten = synced(work, version, scrub, storage_version)
+        why = "the standby version is held by a reader or was made from another state" if rewritten is None else None
+    if rewritten is not None:
+        counts = table_row_counts(version)
+        if counts != expected:
+            rewritten, why = None, "the synced version's row counts differ from the working file's"
+    if rewritten is None:
+        if version:
+            discard(version)
+        version = versions.new()
+        copied(work, version, scrub, storage_version)
+        counts, rewritten = table_row_counts(version), {t: "true" for t in expected}
+        if counts != expected:
+            raise RuntimeError(f"the copy {version} does not hold the working file's rows")
+    fsync_file(version)
+    versions.make_current(version)
+    return Published("synced" if why is None else f"copied ({why})", counts, rewritten)
 
 
-def copy_database(source: Path, target: Path, storage_version: str) -> None:
-    """Write every schema, table, view and macro of `source` into a new file `target` in `storage_version`."""
+def synced(work: Path, version: Path, scrub: bool, storage_version: str) -> dict[str, str] | None:
+    """Bring `version` up to date from `work`; None when it cannot be (a reader holds it, it is incomplete, or it
+    was made from another state)."""
     with duckdb.connect() as con:
-        con.execute(f"attach {sql_literal(str(source))} as source (read_only)")
-        con.execute(f"attach {sql_literal(str(target))} as target (storage_version {sql_literal(storage_version)})")
-        con.execute("copy from database source to target")
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach {sql_literal(str(work))} as {SOURCE} (read_only)")
+        try:
+            con.execute(f"attach {sql_literal(str(version))} as {TARGET}")
+        except duckdb.Error:  # locked by a reader (DuckDB never waits for a lock), or not a complete file
+            return None
+        con.execute(f"use {TARGET}")
+        rewritten = bring_up_to_date(con, origin(con, SOURCE, scrub, storage_version))
+        if rewritten is not None:
+            con.execute("checkpoint")
+        return rewritten
+
+
+def copied(work: Path, version: Path, scrub: bool, storage_version: str) -> None:
+    """Write every schema, table, view and macro of `work` into the new file `version`, as published."""
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach {sql_literal(str(work))} as {SOURCE} (read_only)")
+        made_from = origin(con, SOURCE, scrub, storage_version)
+        con.execute(f"attach {sql_literal(str(version))} as {TARGET} (storage_version {sql_literal(storage_version)})")
+        con.execute(f"copy from database {SOURCE} to {TARGET}")
+        con.execute(f"use {TARGET}")
+        con.execute(f"drop table if exists {LOG}")
+        con.execute(f"drop table if exists {LOG_ID}")
+        if scrub:
+            scrub_identities(con)
+        write_origin(con, made_from)
+        con.execute("checkpoint")
+
+
+def working_counts(work: Path, scrub: bool) -> dict[str, int]:
+    """The rows a published version must hold: the working file's, but for its change log and, when scrubbed, the
+    private tables' (emptied); plus the version's own state row."""
+    counts = table_row_counts(work)
+    counts = {t: n for t, n in counts.items() if t not in (LOG, LOG_ID)}
+    if scrub:
+        counts = {t: 0 if t.startswith("private.") else n for t, n in counts.items()}
+    return counts | {STATE: 1}
 
 
 def sql_literal(text: str) -> str:
@@ -74,11 +124,16 @@ def remove_stale_copies(published: Path) -> list[Path]:
 
 
 def table_row_counts(path: Path) -> dict[str, int]:
-    """Open a warehouse file read-only and count the rows of every table and view (also proves it opens)."""
+    """Open a warehouse file read-only and count the rows of every table (also proves it opens, and that every
+    view binds: a view reading a table that is not there fails here, not in an analyst's query)."""
     with duckdb.connect(str(path), read_only=True) as con:
+        for (view,) in con.execute(
+            'select format(\'"{}"."{}"\', schema_name, view_name) from duckdb_views() '
+            "where database_name = current_database() and not internal"
+        ).fetchall():
+            con.execute(f"select * from {view} limit 0").fetchall()
         names = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() order by 1, 2"
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database() order by 1, 2"
         ).fetchall()
         return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in names}
 

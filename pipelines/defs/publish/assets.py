@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.defs.transform.assets import incremental_dbt_assets, warehouse_dbt_assets
 from pipelines.lib import settings
 from pipelines.lib.privacy import publish_user_names
-from pipelines.lib.publish import checkpoint, open_published, publish_copy
+from pipelines.lib.publish import checkpoint, open_published, publish_warehouse
 from pipelines.lib.report import headline
 
 
@@ -28,14 +28,33 @@ def publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Mat
     checkpointed = time.perf_counter()
     target = settings.published_db()
     version = settings.published_storage_version()
-    counts = publish_copy(settings.work_db(), target, scrub=not publish_user_names(), storage_version=version)
-    seconds = {"checkpoint_s": round(checkpointed - started, 2), "copy_s": round(time.perf_counter() - checkpointed, 2)}
-    context.log.info(f"published {target} ({len(counts)} tables and views, storage {version}; {seconds})")
+    done = publish_warehouse(settings.work_db(), target, scrub=not publish_user_names(), storage_version=version)
+    seconds = {
+        "checkpoint_s": round(checkpointed - started, 2),
+        "publish_s": round(time.perf_counter() - checkpointed, 2),
+    }
+    copied = sorted(t for t, rows in done.rewritten.items() if rows == "true")
+    ranged = sorted(t for t, rows in done.rewritten.items() if rows != "true")
+    context.log.info(
+        f"published {target} ({done.how}; {len(done.counts)} tables, storage {version}; {seconds}); "
+        f"copied whole: {len(copied)} tables, by day: {', '.join(ranged) or 'none'}"
+    )
+    counts = done.counts
     marts = {k: v for k, v in counts.items() if k.startswith("marts.")}
     with open_published(target) as con:
         top = headline_metadata(headline(con))
     return dg.MaterializeResult(
-        metadata={"path": str(target), "storage_version": version, "tables": len(counts), **seconds, **top, **marts}
+        metadata={
+            "path": str(target),
+            "storage_version": version,
+            "published_how": done.how,
+            "tables": len(counts),
+            "tables_copied_whole": len(copied),
+            "tables_copied_by_day": len(ranged),
+            **seconds,
+            **top,
+            **marts,
+        }
     )
 
 
@@ -60,7 +79,8 @@ def published_warehouse() -> dg.AssetsDefinition:
         group_name="publish",
         pool="duckdb_writer",
         kinds={"duckdb"},
-        description="Atomically replace data/warehouse.duckdb with a checkpointed copy of the working file.",
+        description="Bring the standby version of data/warehouse.duckdb up to date with what changed in the working "
+        "file, and make it the published one in one rename.",
     )(publish)
 
 

@@ -3,18 +3,22 @@ the same UTC days as ingest, so Dagster owns which days they rebuild (a run's pa
 --event-time-start/--event-time-end); every other model is unpartitioned and rebuilt whole. Built on first use,
 not at import, so importing the code location never reads the dbt manifest."""
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.defs.automation.partitions import daily
 from pipelines.defs.transform.project import dbt_project
 from pipelines.defs.transform.translator import translator
+from pipelines.lib import settings
+from pipelines.lib.changes import Change, record
 from pipelines.lib.privacy import export_key_to_env
 
 INCREMENTAL = "config.incremental_strategy:microbatch"
@@ -38,9 +42,30 @@ def dbt_build_args(config: DbtRunConfig, window: dg.TimeWindow | None) -> list[s
     args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
     args += [] if config.unit_tests else ["--exclude-resource-type", "unit_test"]
     if window is not None:
-        start, end = window.start - REACH, window.end + REACH
+        start, end = rebuilt_window(window)
         args += ["--event-time-start", f"{start:%Y-%m-%d}", "--event-time-end", f"{end:%Y-%m-%d}"]
     return args
+
+
+def rebuilt_window(window: dg.TimeWindow) -> tuple[datetime, datetime]:
+    return window.start - REACH, window.end + REACH
+
+
+@cache
+def microbatch_models() -> list[tuple[str, str]]:
+    """(schema.table, event_time column) of every incremental model, from the dbt manifest."""
+    nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"].values()
+    return [
+        (f"{n['schema']}.{n['alias']}", n["config"]["event_time"])
+        for n in nodes
+        if n["resource_type"] == "model" and n["config"].get("incremental_strategy") == "microbatch"
+    ]
+
+
+def record_rebuilt_window(start: datetime, end: datetime) -> None:
+    """Log the rows the incremental models are about to rebuild, before dbt runs: the publish copies those."""
+    with duckdb.connect(str(settings.work_db())) as con:
+        record(con, [Change(relation, column, start, end) for relation, column in microbatch_models()])
 
 
 @contextmanager
@@ -75,6 +100,7 @@ def dbt_selection(name: str, partitions_def: dg.PartitionsDefinition | None, **s
         window = context.partition_time_window if partitions_def else None
         if window:
             context.log.info(f"rebuilding days {window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (excl.)")
+            record_rebuilt_window(*rebuilt_window(window))
         # a test runs once every model it reads is built: the run holds the incremental models between the
         # unpartitioned ones upstream and downstream of them, so a test reading both waits for the later one
         with indirect_selection("buildable"):
