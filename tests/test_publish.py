@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 import time
-
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -116,3 +115,81 @@ def test_stale_copies_of_dead_publishers_are_removed_and_live_ones_kept(tmp_path
     live.write_text("x")
     assert remove_stale_copies(published) == [stale]
     assert live.exists() and not stale.exists()
+
+
+def contents(path) -> dict:
+    """Every table's and view's rows (sorted), but the version's own state."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema <> 'meta' order by all"
+        ).fetchall()
+        return {f"{s}.{t}": con.execute(f'select * from "{s}"."{t}" order by all').fetchall() for s, t in names}
+
+
+def replace_days(path, days: list[int], v: int) -> None:
+    """Rewrite some days of marts.facts with v, logged as the pipeline's writers log them."""
+    with duckdb.connect(str(path)) as con:
+        for d in days:
+            con.execute("delete from marts.facts where day = date '2025-03-01' + ?::int", [d])
+            con.execute("insert into marts.facts select range, date '2025-03-01' + ?::int, ? from range(10)", [d, v])
+            start = DAY_ONE + timedelta(days=d)
+            record(con, [Change("marts.facts", "day", start, start + timedelta(days=1))])
+        con.execute("checkpoint")
+
+
+def test_a_publish_copies_the_logged_days_that_changed_and_gives_what_a_full_copy_gives(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
+    build_version(work, 1)
+    with duckdb.connect(str(work)) as con:
+        con.execute("create table marts.dims as select 1 as k")
+        con.execute("create table marts.gone as select 1 as k")
+        con.execute("create view marts.facts_per_day as select day, count(*) as n from marts.facts group by day")
+    first = publish_warehouse(work, published)
+    assert first.how == "copied (no standby version)"
+    replace_days(work, [2, 3], v=7)  # two days that touch: one range
+    replace_days(work, [8], v=8)
+    with duckdb.connect(str(work)) as con:  # unlogged changes: whole tables, views, a table dropped
+        con.execute("create or replace table marts.dims as select 2 as k")
+        con.execute("drop table marts.gone")
+        con.execute("create or replace view marts.facts_per_day as select day, max(v) as v from marts.facts group by 1")
+        con.execute("create view marts.dims_seen as select * from marts.dims")
+    second = publish_warehouse(work, published)
+    assert second.how == "synced"
+    at = "cast('2025-03-{}T00:00:00+00:00' as DATE)"
+    days = f'("day" >= {at} and "day" < {at})'
+    assert second.rewritten["marts.facts"] == days.format("03", "05") + " or " + days.format("09", "10")
+    assert second.rewritten["marts.dims"] == "true" and "marts.gone" not in second.rewritten
+    assert contents(published) == contents(work)
+    third = publish_warehouse(work, published)  # nothing logged since: the other version catches up by the same days
+    assert third.how == "synced" and contents(published) == contents(work)
+    fresh = tmp_path / "fresh" / "warehouse.duckdb"
+    publish_warehouse(work, fresh)
+    assert contents(published) == contents(fresh)
+
+
+def test_a_reader_holding_the_standby_gets_a_version_written_in_full_and_keeps_its_own(tmp_path):
+    work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
+    build_version(work, 1)
+    publish_warehouse(work, published)
+    build_version(work, 2)
+    assert publish_warehouse(work, published).how == "synced"
+    with open_published(published) as reader:  # version 2; the standby is version 1, which nobody holds
+        build_version(work, 3)
+        assert publish_warehouse(work, published).how == "synced"
+        build_version(work, 4)  # the standby is now the version the reader holds
+        assert publish_warehouse(work, published).how == "copied (a reader holds the standby version)"
+        assert reader.execute("select min(v), max(v), count(*) from marts.facts").fetchall() == [(2, 2, ROWS)]
+    with open_published(published) as con:
+        assert con.execute("select min(v), max(v), count(*) from marts.facts").fetchall() == [(4, 4, ROWS)]
+
+
+def test_a_working_file_rebuilt_from_nothing_is_published_in_full(tmp_path):
+    """A new change log (its sequence restarted) cannot say what differs from a version made from the old one."""
+    work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
+    build_version(work, 1)
+    publish_warehouse(work, published)
+    work.unlink()
+    build_version(work, 2)
+    assert publish_warehouse(work, published).how == "copied (the standby version was made from another state)"
+    assert contents(published) == contents(work)

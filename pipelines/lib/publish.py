@@ -20,7 +20,7 @@ from .privacy import scrub_identities
 from .processes import process_alive
 from .settings import DEFAULT_STORAGE_VERSION
 from .sync import SOURCE, STATE, TARGET, bring_up_to_date, origin, write_origin
-from .versions import Versions, discard, fsync_file
+from .versions import Versions, discard, fsync_file, held
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
@@ -44,9 +44,11 @@ def publish_warehouse(
     versions = Versions(published)
     expected = working_counts(work, scrub)
     version, rewritten, counts, why = versions.standby(), None, {}, "no standby version"
-    if version:
+    if version and held(version):
+        why = "a reader holds the standby version"
+    elif version:
         rewritten = synced(work, version, scrub, storage_version)
-        why = "the standby version is held by a reader or was made from another state" if rewritten is None else None
+        why = "the standby version was made from another state" if rewritten is None else None
     if rewritten is not None:
         counts = table_row_counts(version)
         if counts != expected:
@@ -61,6 +63,8 @@ def publish_warehouse(
             raise RuntimeError(f"the copy {version} does not hold the working file's rows")
     fsync_file(version)
     versions.make_current(version)
+    if versions.standby() is None:
+        versions.spare(version)
     return Published("synced" if why is None else f"copied ({why})", counts, rewritten)
 
 
@@ -72,7 +76,7 @@ def synced(work: Path, version: Path, scrub: bool, storage_version: str) -> dict
         con.execute(f"attach {sql_literal(str(work))} as {SOURCE} (read_only)")
         try:
             con.execute(f"attach {sql_literal(str(version))} as {TARGET}")
-        except duckdb.Error:  # locked by a reader (DuckDB never waits for a lock), or not a complete file
+        except duckdb.Error:  # a reader took it since we looked (DuckDB never waits for a lock), or it is incomplete
             return None
         con.execute(f"use {TARGET}")
         rewritten = bring_up_to_date(con, origin(con, SOURCE, scrub, storage_version))

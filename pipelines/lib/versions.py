@@ -8,7 +8,10 @@ then sets that version aside (unlinked: the reader keeps reading it) and writes 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import struct
 from pathlib import Path
 
 
@@ -39,6 +42,14 @@ class Versions:
         numbers = [int(v.stem) for v in self.all()]
         return self.folder / f"{max(numbers, default=0) + 1}.duckdb"
 
+    def spare(self, version: Path) -> Path:
+        """A standby made as a file copy of `version` (closed and synced), so the next publish brings it up to date
+        instead of writing a version in full."""
+        standby = self.new()
+        shutil.copyfile(version, standby)
+        fsync_file(standby)
+        return standby
+
     def make_current(self, version: Path) -> None:
         """Point the published path at `version` in one rename (durable once it returns), then keep only it and the
         version it replaced, which becomes the standby."""
@@ -51,6 +62,24 @@ class Versions:
         for old in self.all():
             if old not in (version, before):
                 discard(old)
+
+
+def held(version: Path) -> bool:
+    """Whether a reader has `version` open. DuckDB locks each file it opens with a POSIX record lock, which another
+    process's lock would conflict with, but not one of the same process; an open-file-description lock conflicts
+    with both, so a reader in this very process is seen too."""
+    try:
+        fd = os.open(version, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        whole_file = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, whole_file)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # the probe's lock goes with its file description
+    return False
 
 
 def discard(version: Path) -> None:
