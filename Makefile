@@ -39,7 +39,7 @@ prometheus:
 
 GPUS ?= 10000
 DAYS ?= 7
-bench: setup  ## the benchmark at fleet scale (minutes to tens of minutes; not part of make test): make bench GPUS=1000 DAYS=7
+bench: setup prometheus  ## the benchmark at fleet scale (minutes to tens of minutes; not part of make test): make bench GPUS=1000 DAYS=7
 	$(RUN) python -m bench.run --gpus $(GPUS) --days $(DAYS) $(BENCH_ARGS)
 
 WAREHOUSE_PATH ?= data/warehouse.duckdb

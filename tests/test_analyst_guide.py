@@ -1,19 +1,15 @@
 """Every query of docs/analyst-guide.md runs on a freshly built warehouse and answers with the columns its sample
 shows (a mart renamed or a column dropped breaks the guide here, not in an analyst's hands)."""
 
-import re
-
 import pytest
 
-from pipelines.lib.settings import ROOT
+from bench.queries import GUIDE, guide_queries
 
-GUIDE = (ROOT / "docs" / "analyst-guide.md").read_text()
-# a query, then (after a blank line) its sample's header row
-QUERIES = re.findall(r"```sql\n(.*?)```\n\n\| (.*?) \|\n", GUIDE, re.S)
+QUERIES = guide_queries()
 
 
 def test_the_guide_shows_a_sample_after_every_query():
-    assert len(QUERIES) == GUIDE.count("```sql") >= 12
+    assert len(QUERIES) == GUIDE.read_text().count("```sql") >= 12
 
 
 @pytest.mark.parametrize("sql, header", QUERIES, ids=[f"q{i + 1}" for i in range(len(QUERIES))])
