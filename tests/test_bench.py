@@ -6,7 +6,9 @@ import subprocess
 
 import duckdb
 import pytest
+from test_publish import contents
 
+from pipelines.lib.publish import publish_warehouse
 from pipelines.lib.settings import ROOT
 
 KEYS = [
@@ -17,13 +19,23 @@ KEYS = [
     "pipeline_s",
     "floor_s",
     "pandas_s",
-    "incremental_day_s",
     "one_day_build_s",
     "fixed_overhead_s",
     "peak_rss_bytes",
     "pipeline_to_floor",
     "pandas_to_pipeline",
     "incremental_to_one_day",
+    # issue 20's
+    "history_days",
+    "day_last_s",
+    "day_3_s",
+    "history_day_ratio",
+    "published_bytes_per_gpu_day",
+    "pipeline_to_fair_floor",
+    "s_per_million_samples",
+    "analyst_query_median_s",
+    "analyst_query_max_s",
+    "prometheus_samples_per_s",
 ]
 
 
@@ -50,6 +62,9 @@ def test_bench_writes_every_figure(smoke):
     assert res["peak_rss_bytes"] > 50 * 2**20  # the sampler saw the process tree
     marginal = (res["pipeline_s"] - res["fixed_overhead_s"]) / res["floor_s"]
     assert res["pipeline_to_floor"] == pytest.approx(marginal, rel=0.01, abs=0.05)
+    assert res["history_days"] == 2 and res["history_day_ratio"] == pytest.approx(1.0)  # day 3 is the last day
+    assert res["analyst_queries"]["queries"] == len(res["analyst_queries"]["seconds"]) >= 12 + 10
+    assert res["prometheus"]["rows_loaded"] > 0 and res["prometheus_samples_per_s"] > 0
 
 
 def test_floor_and_pipeline_agree_on_allocated_gpu_hours(smoke):
@@ -82,11 +97,19 @@ def hour_figures(path):
 
 
 def test_a_warehouse_grown_day_by_day_equals_one_built_at_once(smoke):
-    """The incremental models (built on 2 days, then one more) give the marts a full build gives."""
+    """The incremental models (built on 2 days, then one more) give the marts a full build gives, and the
+    published file brought up to date by what the third day changed holds what a full copy of its working file
+    holds, raw tables pseudonymised as the full copy pseudonymises them."""
     _, work = smoke
-    grown, at_once = (work / "incremental" / "warehouse.duckdb", work / "pipeline" / "warehouse.duckdb")
+    grown, at_once = (work / "history" / "warehouse.duckdb", work / "pipeline" / "warehouse.duckdb")
     assert len({r[0] for r in day_figures(at_once)}) == 3
     assert day_figures(grown) == day_figures(at_once)
     hours = hour_figures(at_once)
     assert len(hours) == 24 * 3 * 24  # 24 GPUs x 3 days x 24 hours
     assert hour_figures(grown) == hours
+    published = work / "history" / "warehouse.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from meta.publish_state").fetchall() == [(1,)]
+    full = work / "full-copy" / "warehouse.duckdb"
+    assert publish_warehouse(work / "history" / "build" / "warehouse.duckdb", full, scrub=True).how.startswith("copied")
+    assert contents(published) == contents(full)
