@@ -29,7 +29,9 @@ with samples as not materialized (
     select
         Hostname as host_id,
         gpu::integer as gpu_index,
-        "timestamp" as measured_at,
+        -- per sample, time is integer microseconds: epoch arithmetic is exact and far cheaper than
+        -- timestamptz functions (date_trunc, ::date) on every row
+        epoch_us("timestamp") as at_us,
         nullif(hpc_job, '') as hpc_job_id,
         DCGM_FI_DEV_GPU_UTIL::double / 100.0 as gpu_util_ratio
     from read_parquet($samples)
@@ -68,7 +70,12 @@ deployments as (
 ),
 
 deployed_gpus as (
-    select deployment_id, host_id, unnest(string_split(gpu_indices, ';'))::integer as gpu_index, started_at, ended_at
+    select
+        deployment_id,
+        host_id,
+        unnest(string_split(gpu_indices, ';'))::integer as gpu_index,
+        epoch_us(started_at) as started_us,
+        epoch_us(ended_at) as ended_us
     from deployments
 ),
 
@@ -139,28 +146,27 @@ queue_state as (
 ),
 
 -- The model's day batches read their day's samples plus the next day's first hour, so a sample's (or scrape
--- instant's) successor counts only if it comes before 01:00 of the next day: beyond, the model sees none.
+-- instant's) successor counts only if it comes before 01:00 of the next UTC day (86400e6 us a day, 3600e6 an
+-- hour): beyond, the model sees none.
 gaps as (
-    select *, case when next_at < measured_at::date::timestamptz + interval 25 hour
-        then epoch_us(next_at) - epoch_us(measured_at) end as gap_us
-    from (
-        select *, lead(measured_at) over (partition by host_id, gpu_index order by measured_at) as next_at
-        from samples
-    )
+    select *, if(next_us < (at_us // 86400000000 + 1) * 86400000000 + 3600000000, next_us - at_us, null) as gap_us
+    from (select *, lead(at_us) over (partition by host_id, gpu_index order by at_us) as next_us from samples)
 ),
 
 -- a host's GPUs share its scrape instants: what the host is in is looked up once per instant
 instants as (
-    select *, case when next_at < measured_at::date::timestamptz + interval 25 hour
-        then epoch_us(next_at) - epoch_us(measured_at) end as gap_us
+    select
+        *,
+        make_timestamp(at_us)::timestamptz as measured_at,
+        if(next_us < (at_us // 86400000000 + 1) * 86400000000 + 3600000000, next_us - at_us, null) as gap_us
     from (
-        select host_id, measured_at, lead(measured_at) over (partition by host_id order by measured_at) as next_at
-        from (select distinct host_id, measured_at from samples)
+        select host_id, at_us, lead(at_us) over (partition by host_id order by at_us) as next_us
+        from (select distinct host_id, at_us from samples)
     )
 ),
 
 typical as (
-    select host_id, measured_at::date as sample_date, median(gap_us) as typical_gap_us
+    select host_id, at_us // 86400000000 as sample_day, median(gap_us) as typical_gap_us
     from instants
     where gap_us > 0
     group by all
@@ -169,7 +175,7 @@ typical as (
 instant_context as (
     select
         instants.host_id,
-        instants.measured_at,
+        instants.at_us,
         hosts.reservation,
         typical.typical_gap_us,
         coalesce(instants.measured_at < maintenance.ends_at, false) as in_maintenance,
@@ -190,7 +196,7 @@ instant_context as (
         and instants.measured_at >= hosts.valid_from
         and (hosts.valid_to is null or instants.measured_at < hosts.valid_to)
     left join skus on hosts.gpu_model = skus.gpu_model
-    left join typical on instants.host_id = typical.host_id and instants.measured_at::date = typical.sample_date
+    left join typical on instants.host_id = typical.host_id and instants.at_us // 86400000000 = typical.sample_day
     asof left join maintenance
         on instants.host_id = maintenance.host_id and instants.measured_at >= maintenance.starts_at
     asof left join boundaries
@@ -203,7 +209,7 @@ classified as (
     select
         gaps.host_id,
         gaps.gpu_index,
-        gaps.measured_at,
+        gaps.at_us,
         coalesce(least(
             coalesce(gaps.gap_us, c.typical_gap_us), $gap_factor * c.typical_gap_us, 3600e6, c.to_boundary_us
         ), 0)::bigint as covered_us,
@@ -222,12 +228,12 @@ classified as (
             else 'idle_no_demand'
         end as capacity_state
     from gaps
-    left join instant_context as c on gaps.host_id = c.host_id and gaps.measured_at = c.measured_at
+    left join instant_context as c on gaps.host_id = c.host_id and gaps.at_us = c.at_us
     left join deployed_gpus
         on gaps.host_id = deployed_gpus.host_id
         and gaps.gpu_index = deployed_gpus.gpu_index
-        and gaps.measured_at >= deployed_gpus.started_at
-        and (deployed_gpus.ended_at is null or gaps.measured_at < deployed_gpus.ended_at)
+        and gaps.at_us >= deployed_gpus.started_us
+        and (deployed_gpus.ended_us is null or gaps.at_us < deployed_gpus.ended_us)
 ),
 
 -- the covered time to the end of the sample's hour, and the rest in the next (coverage is under an hour); a
@@ -236,31 +242,33 @@ pieces as (
     select
         host_id,
         gpu_index,
-        date_trunc('hour', measured_at) + next_hour * interval 1 hour as hour_at,
-        if(capacity_state like 'allocated%', allocation_source, null) as allocation_source,
-        if(capacity_state like 'allocated%', allocation_id, null) as allocation_id,
+        hour_us + next_hour * 3600000000 as hour_us,
+        if(capacity_state in ('allocated_active', 'allocated_idle'), allocation_source, null) as allocation_source,
+        if(capacity_state in ('allocated_active', 'allocated_idle'), allocation_id, null) as allocation_id,
         capacity_state,
         if(next_hour = 0, least(covered_us, left_us), covered_us - left_us) as piece_us
     from (
         select *, unnest(if(covered_us > left_us, [0, 1], [0])) as next_hour
-        from (
-            select *, epoch_us(date_trunc('hour', measured_at) + interval 1 hour) - epoch_us(measured_at) as left_us
-            from classified
-        )
+        from (select *, hour_us + 3600000000 - at_us as left_us from (
+            select *, at_us // 3600000000 * 3600000000 as hour_us from classified
+        ))
     )
 ),
 
 observed as (
-    select hour_at, host_id, gpu_index, allocation_source, allocation_id, capacity_state, sum(piece_us) as us
-    from pieces
-    where piece_us > 0
-    group by all
+    select make_timestamp(hour_us)::timestamptz as hour_at, * exclude (hour_us)
+    from (
+        select hour_us, host_id, gpu_index, allocation_source, allocation_id, capacity_state, sum(piece_us) as us
+        from pieces
+        where piece_us > 0
+        group by all
+    )
 ),
 
 -- every hour each inventoried GPU existed in the telemetry window (whole UTC days with samples)
 telemetry_window as (
-    select min(measured_at)::date::timestamptz as window_start,
-        max(measured_at)::date::timestamptz + interval 1 day as window_end
+    select make_timestamp(min(at_us) // 86400000000 * 86400000000)::timestamptz as window_start,
+        make_timestamp((max(at_us) // 86400000000 + 1) * 86400000000)::timestamptz as window_end
     from samples
 ),
 
