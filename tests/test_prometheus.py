@@ -342,3 +342,13 @@ def test_the_host_falls_back_to_the_scrape_instance_without_its_port(stub, tmp_p
     ]
     assert {g[4] for g in got} == {pulled.files[10].name}
     assert summary["rows_loaded"] == 2 and pulled.samples == 24 * 2
+
+
+def test_the_pull_bench_runs_at_a_tiny_size(tmp_path):
+    """bench/prometheus_pull.py's measure(), as bench/run.py calls it: a smoke run (the figures mean nothing here)."""
+    from bench.prometheus_pull import measure
+
+    got = measure(8, 2, tmp_path)
+    assert got["metric_samples"] >= got["rows_loaded"] > 1000
+    assert got["prometheus_samples_per_s"] > 0 and got["client_cpu_us_per_sample"] > 0
+    assert got["pull_and_load_s"] == pytest.approx(got["pull_s"] + got["load_s"], abs=0.02)

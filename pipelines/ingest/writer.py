@@ -101,26 +101,28 @@ def _write_batch(con, source: RawSource, day: date, files: list[LandedFile], bat
         con.register(name, frame)
     kind = "table" if batch.materialize else "view"
     con.execute(f"create or replace temp {kind} {BATCH} as {_with_skew_rule(source, day, batch.sql)}")
-    con.execute(
+    loaded = con.execute(
         f"insert into raw.{table} by name "
         f"select * exclude (reject_reason, reject_message, reject_text), $day as partition_date from {BATCH} "
         "where reject_reason is null",
         {"day": day},
-    )
-    con.execute(
-        f"""insert into raw.quarantine by name
-        select $table as table_name, $day as partition_date, source_file, source_line,
-            reject_reason as reason, reject_message as message, reject_text as raw_text
-        from {BATCH} where reject_reason is not null""",
-        {"table": table, "day": day},
-    )
-    if batch.rows_read is None:
+    ).fetchall()[0][0]
+    read = batch.rows_read() if batch.rows_read else None
+    # where the rows read are known and every one loaded, none is left to quarantine: the batch is not read twice
+    if read is None or loaded < sum(read.values()):
+        con.execute(
+            f"""insert into raw.quarantine by name
+            select $table as table_name, $day as partition_date, source_file, source_line,
+                reject_reason as reason, reject_message as message, reject_text as raw_text
+            from {BATCH} where reject_reason is not null""",
+            {"table": table, "day": day},
+        )
+    if read is None:
         counted = con.execute(
             f"select source_file, count(*), count(reject_reason) from {BATCH} group by all"
         ).fetchall()
         read, rejected = {f: n for f, n, _ in counted}, {f: bad for f, _, bad in counted}
     else:
-        read = batch.rows_read()
         rejected = dict(
             con.execute(
                 "select source_file, count(*) from raw.quarantine where table_name = ? and partition_date = ? "

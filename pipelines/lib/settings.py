@@ -103,6 +103,7 @@ def prometheus_options() -> dict:
         ("retries", "PROMETHEUS_RETRIES", int),
         ("backoff_s", "PROMETHEUS_BACKOFF_S", float),
         ("workers", "PROMETHEUS_WORKERS", int),
+        ("gzip", "PROMETHEUS_GZIP", lambda v: v.lower() in ("1", "true", "yes")),
     ):
         if os.getenv(var):
             options[key] = kind(os.environ[var])

@@ -28,6 +28,7 @@ class PrometheusApi(dg.ConfigurableResource):
     retries: int = 3
     backoff_s: float = 0.5
     workers: int = 4
+    gzip: bool = False  # the answers compressed: for a slow link (costs the server CPU)
 
     def config(self) -> PrometheusConfig:
         return PrometheusConfig(
@@ -40,6 +41,7 @@ class PrometheusApi(dg.ConfigurableResource):
             retries=self.retries,
             backoff_s=self.backoff_s,
             workers=self.workers,
+            gzip=self.gzip,
         )
 
 
