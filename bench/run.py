@@ -57,6 +57,7 @@ class Plan:
     memory_limit: str = "4GB"
     slice_minutes: int = 10
     scale_only: bool = False
+    with_history: bool = True
 
 
 def fleet_at(root: Path, cfg: BenchFleet) -> tuple[Path, dict]:
@@ -264,6 +265,8 @@ def run(plan: Plan, work: Path) -> dict:
         res["fixed_overhead_runs_s"] = [round(r, 2) for r in runs]
         res["fixed_overhead_s"] = min(runs)
 
+    if not plan.with_history:
+        return finish(res)
     res |= history(plan, work)
     if not plan.overhead_gpus:  # the smoke run's fleets are tiny already: its 1-day build is the overhead
         res["fixed_overhead_s"] = res["one_day_build_s"]
@@ -409,6 +412,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--memory-limit", default="4GB")
     p.add_argument("--scale-only", action="store_true", help="skip the fixed-overhead, history and Prometheus parts")
+    p.add_argument("--no-history", action="store_true", help="skip the history and Prometheus parts")
     p.add_argument("--smoke", action="store_true", help="a toy fleet: checks the bench code, measures nothing")
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     p.add_argument("--work", type=Path, default=WORK)
@@ -426,6 +430,7 @@ def main(argv: list[str] | None = None) -> None:
             threads=a.threads,
             memory_limit=a.memory_limit,
             scale_only=a.scale_only,
+            with_history=not a.no_history,
         )
     res = run(plan, a.work)
     a.out.parent.mkdir(parents=True, exist_ok=True)
