@@ -53,15 +53,16 @@ nodes as (
 ),
 
 -- a tie (the same instant from two collectors) is ordered so the richer collector's sample comes last and covers
--- the time; the other gets a zero gap and no piece
+-- the time; the other gets a zero gap and no piece. Per sample, time is integer epoch microseconds (at_us): the
+-- hour and day below are integer arithmetic, far cheaper than timestamptz functions on every row
 gaps as (
     select
         *,
-        epoch_us(lead(measured_at) over (
+        lead(at_us) over (
             partition by host_id, gpu_index, gpu_instance_id, gpu_replica
-            order by measured_at, source_format desc nulls first
-        )) - epoch_us(measured_at) as gap_us
-    from samples
+            order by at_us, source_format desc nulls first
+        ) - at_us as gap_us
+    from (select *, epoch_us(measured_at) as at_us from samples)
 ),
 
 -- a sample never covers time across the start or end of a maintenance window: that time is down_planned
@@ -251,8 +252,8 @@ classified as (
             else 'idle_no_demand'
         -- an enum while aggregating: a fleet-day of small integers groups much faster than strings
         end::enum('{{ capacity_states() | join("', '") }}') as capacity_state,
-        date_trunc('hour', measured_at) as start_hour_at,
-        epoch_us(date_trunc('hour', measured_at) + interval 1 hour) - epoch_us(measured_at) as left_in_hour_us
+        at_us // 3600000000 * 3600000000 as start_hour_us,
+        start_hour_us + 3600000000 - at_us as left_in_hour_us
     from placed
 ),
 
@@ -265,7 +266,7 @@ split as (
 pieces as (
     select
         *,
-        start_hour_at + next_hour * interval 1 hour as hour_at,
+        start_hour_us + next_hour * 3600000000 as hour_us,
         if(next_hour = 0, least(covered_us, left_in_hour_us), covered_us - left_in_hour_us) as piece_us
     from split
 ),
@@ -276,7 +277,7 @@ identities as (
     select
         host_id,
         gpu_index,
-        date_trunc('hour', measured_at) as hour_at,
+        epoch_us(measured_at) // 3600000000 * 3600000000 as hour_us,
         any_value(gpu_uuid) as gpu_uuid,
         any_value(gpu_model) as gpu_model,
         any_value(source_format) as source_format,
@@ -288,12 +289,12 @@ identities as (
 ),
 
 -- the covered time of each capacity unit of the GPU: the GPU itself, or a MIG instance, or a time-sliced replica
-units as (
+units_us as (
     select
         host_id,
         gpu_index,
-        hour_at,
-        measured_at::date::timestamptz as sample_day_at,
+        hour_us,
+        at_us // 86400000000 * 86400000000 as sample_day_us,
         gpu_instance_id,
         gpu_instance_profile,
         gpu_replica,
@@ -312,6 +313,15 @@ units as (
     from pieces
     where piece_us > 0 and {{ in_batch('measured_at') }}
     group by all
+),
+
+-- back to timestamps once aggregated (make_timestamptz reads epoch microseconds, whatever the session time zone)
+units as (
+    select
+        * exclude (hour_us, sample_day_us),
+        make_timestamptz(hour_us) as hour_at,
+        make_timestamptz(sample_day_us) as sample_day_at
+    from units_us
 ),
 
 -- Each unit's share of the physical GPU, in 2520ths (divisible by a board's 7 or 4 slices and by 1-10 replicas, so
@@ -397,7 +407,7 @@ final as (
     left join identities
         on covered.host_id = identities.host_id
         and covered.gpu_index = identities.gpu_index
-        and covered.hour_at = identities.hour_at
+        and epoch_us(covered.hour_at) = identities.hour_us
 )
 
 select * from final
