@@ -6,12 +6,14 @@ with bill as (
         date_trunc('month', hour_at)::date as month_start,
         sum({{ usd_for_us('existing_us', 'usd_per_gpu_hour') }}) as fleet_cost_usd
     from {{ ref('int_gpu_hours_spined') }}
+    where {{ in_rebuilt_window('hour_at', 'month') }}
     group by all
 ),
 
 allocated as (
     select month_start, sum(cost_usd) as idle_as_line, sum(cost_shared_idle_usd) as idle_shared
     from {{ ref('fct_cost_allocation_monthly') }}
+    where {{ in_rebuilt_window('month_start', 'month') }}
     group by all
 )
 

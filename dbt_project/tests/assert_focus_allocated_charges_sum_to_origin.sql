@@ -9,11 +9,13 @@ with origin as (
         {{ us_to_hours('sum(existing_us)') }} as gpu_hours,
         sum({{ usd_for_us('existing_us', 'usd_per_gpu_hour') }}) as cost_usd
     from {{ ref('int_gpu_hours_spined') }}
+    where {{ in_rebuilt_window('hour_at') }}
     group by all
 ),
 
 charges as (
     select * from {{ ref('focus_gpu_charges') }}
+    where {{ in_rebuilt_window('"ChargePeriodStart"') }}
 ),
 
 allocated as (

@@ -4,17 +4,20 @@
 with holders as (
     select host_id, gpu_index, hour_at, sum(held_s) as held_s, count(*) as holders
     from {{ ref('fct_gpu_holder_hourly') }}
+    where {{ in_rebuilt_window('hour_at') }}
     group by all
 ),
 
 gpu_hours as (
     select host_id, gpu_index, hour_at, allocated_s, holders
     from {{ ref('fct_gpu_hourly') }}
+    where {{ in_rebuilt_window('hour_at') }}
 ),
 
 capacity as (
     select host_id, gpu_index, hour_at, allocated_active_s + allocated_idle_s as allocated_s
     from {{ ref('fct_gpu_capacity_hourly') }}
+    where {{ in_rebuilt_window('hour_at') }}
 )
 
 select *

@@ -8,19 +8,20 @@ with held as (
         coalesce(team, 'unknown') as team,
         {{ s_to_hours('sum(held_s)') }} as gpu_hours
     from {{ ref('fct_gpu_holder_hourly') }}
+    where {{ in_rebuilt_window('hour_at', 'month') }}
     group by all
 ),
 
 productivity as (
     select month_start, team, gpu_hours
     from {{ ref('fct_team_productivity_monthly') }}
-    where gpu_hours > 0
+    where gpu_hours > 0 and {{ in_rebuilt_window('month_start', 'month') }}
 ),
 
 costs as (
     select month_start, team, sum(gpu_hours) as gpu_hours
     from {{ ref('fct_cost_allocation_monthly') }}
-    where cost_kind = 'usage'
+    where cost_kind = 'usage' and {{ in_rebuilt_window('month_start', 'month') }}
     group by all
 )
 

@@ -16,6 +16,10 @@ import duckdb
 
 LOG = "meta.change_log"
 LOG_ID = "meta.change_log_id"
+# the days the latest dbt refresh rebuilds: its tests of models rebuilt by day read only those (macro rebuilt_window)
+REBUILT_WINDOW = "meta.rebuilt_window"
+# the working file's own bookkeeping, never published
+WRITER_TABLES = (LOG, LOG_ID, REBUILT_WINDOW)
 
 
 @dataclass(frozen=True)
@@ -46,3 +50,16 @@ def record(con: duckdb.DuckDBPyConnection, changes: list[Change]) -> None:
             f"insert into {LOG} select coalesce(max(seq), 0) + 1, $relation, $column, $start, $end, now() from {LOG}",
             {"relation": c.relation, "column": c.column, "start": c.start, "end": c.end},
         )
+
+
+def record_rebuild(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, changes: list[Change]) -> None:
+    """The refresh's days [start, end): the rows its models replace, logged for the publish, and the window its
+    tests read, in one transaction."""
+    con.begin()
+    record(con, changes)
+    con.execute(
+        f"create or replace table {REBUILT_WINDOW} as select ?::timestamptz as range_start, "
+        "?::timestamptz as range_end",
+        [start, end],
+    )
+    con.commit()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from .changes import LOG, LOG_ID
+from .changes import WRITER_TABLES
 from .privacy import scrub_identities
 from .processes import process_alive
 from .settings import DEFAULT_STORAGE_VERSION
@@ -94,8 +94,8 @@ def copied(work: Path, version: Path, scrub: bool, storage_version: str) -> None
         con.execute(f"attach {sql_literal(str(version))} as {TARGET} (storage_version {sql_literal(storage_version)})")
         con.execute(f"copy from database {SOURCE} to {TARGET}")
         con.execute(f"use {TARGET}")
-        con.execute(f"drop table if exists {LOG}")
-        con.execute(f"drop table if exists {LOG_ID}")
+        for table in WRITER_TABLES:
+            con.execute(f"drop table if exists {table}")
         if scrub:
             scrub_identities(con)
         write_origin(con, made_from)
@@ -106,7 +106,7 @@ def working_counts(work: Path, scrub: bool) -> dict[str, int]:
     """The rows a published version must hold: the working file's, but for its change log and, when scrubbed, the
     private tables' (emptied); plus the version's own state row."""
     counts = table_row_counts(work)
-    counts = {t: n for t, n in counts.items() if t not in (LOG, LOG_ID)}
+    counts = {t: n for t, n in counts.items() if t not in WRITER_TABLES}
     if scrub:
         counts = {t: 0 if t.startswith("private.") else n for t, n in counts.items()}
     return counts | {STATE: 1}

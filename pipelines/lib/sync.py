@@ -15,7 +15,7 @@ from datetime import datetime
 
 import duckdb
 
-from .changes import LOG, LOG_ID
+from .changes import LOG, LOG_ID, WRITER_TABLES
 from .privacy import IDENTITIES, scrub_identities
 
 STATE = "meta.publish_state"
@@ -162,7 +162,7 @@ def merged(ranges: list[tuple[str, datetime, datetime]]) -> list[tuple[str, date
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tuple[str, str]]]:
-    """Each base table's (column, type) in order; the change log is the working file's own."""
+    """Each base table's (column, type) in order, but for the working file's own bookkeeping."""
     rows = con.execute(
         "select c.schema_name || '.' || c.table_name, c.column_name, c.data_type "
         "from duckdb_columns() c join duckdb_tables() t using (database_name, schema_name, table_name) "
@@ -171,7 +171,7 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tup
     ).fetchall()
     out: dict[str, list[tuple[str, str]]] = {}
     for relation, column, kind in rows:
-        if relation not in (LOG, LOG_ID):
+        if relation not in WRITER_TABLES:
             out.setdefault(relation, []).append((column, kind))
     return out
 

@@ -18,7 +18,7 @@ from pipelines.defs.automation.partitions import daily
 from pipelines.defs.transform.project import dbt_project
 from pipelines.defs.transform.translator import translator
 from pipelines.lib import settings
-from pipelines.lib.changes import Change, record
+from pipelines.lib.changes import Change, record_rebuild
 from pipelines.lib.privacy import export_key_to_env
 
 INCREMENTAL = "config.incremental_strategy:microbatch"
@@ -52,20 +52,33 @@ def rebuilt_window(window: dg.TimeWindow) -> tuple[datetime, datetime]:
 
 
 @cache
-def microbatch_models() -> list[tuple[str, str]]:
-    """(schema.table, event_time column) of every incremental model, from the dbt manifest."""
+def microbatch_models() -> list[tuple[str, str, str]]:
+    """(schema.table, event_time column, batch size) of every incremental model, from the dbt manifest."""
     nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"].values()
     return [
-        (f"{n['schema']}.{n['alias']}", n["config"]["event_time"])
+        (f"{n['schema']}.{n['alias']}", n["config"]["event_time"], n["config"]["batch_size"])
         for n in nodes
         if n["resource_type"] == "model" and n["config"].get("incremental_strategy") == "microbatch"
     ]
 
 
+def whole_batches(start: datetime, end: datetime, batch_size: str) -> tuple[datetime, datetime]:
+    """[start, end) widened to the batches dbt rebuilds: whole days, or whole months for a model built by month."""
+    if batch_size != "month":
+        return start, end
+    last = end - timedelta(microseconds=1)
+    after = (last.replace(day=28) + timedelta(days=4)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start.replace(day=1), after
+
+
 def record_rebuilt_window(start: datetime, end: datetime) -> None:
-    """Log the rows the incremental models are about to rebuild, before dbt runs: the publish copies those."""
+    """Log the rows the incremental models are about to rebuild, before dbt runs: the publish copies those, and
+    the tests of those models read only them."""
+    changes = [
+        Change(relation, column, *whole_batches(start, end, size)) for relation, column, size in microbatch_models()
+    ]
     with duckdb.connect(str(settings.work_db())) as con:
-        record(con, [Change(relation, column, start, end) for relation, column in microbatch_models()])
+        record_rebuild(con, start, end, changes)
 
 
 @contextmanager

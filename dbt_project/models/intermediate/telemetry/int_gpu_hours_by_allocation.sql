@@ -4,7 +4,7 @@
 -- holders of a GPU-hour sum to its allocated seconds; a job label seen inside maintenance holds nothing.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at). The classified time is read unfiltered by dbt
 -- (.render()) and selected by hour: hour 00 has rows from the previous day's last samples too.
-{{ daily_microbatch(event_time='hour_at') }}
+{{ incremental_by(event_time='hour_at') }}
 
 with classified as (
     select * from {{ ref('int_gpu_hours_by_allocation_and_state').render() }}

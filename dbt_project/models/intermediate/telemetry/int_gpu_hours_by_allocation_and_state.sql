@@ -18,7 +18,7 @@
 -- pipelines/defs/transform/assets.py): a day reads its own samples plus the next hour's, since its last samples
 -- cover time up to the next ones (never more than an hour). Its rows may therefore include hour 00 of the next
 -- day, which the next day's batch also has rows for: readers sum by hour.
-{{ daily_microbatch(event_time='sample_day_at') }}
+{{ incremental_by(event_time='sample_day_at') }}
 
 -- not materialized: the samples are read once for their time and once for their instants and identities;
 -- two scans of the raw tables cost less than holding a fleet-day of wide rows in memory to share

@@ -3,7 +3,7 @@
 -- capacity mart: a GPU that is down or silent still has its rows.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at): a daily refresh generates only the days it
 -- rebuilds, and the hourly marts read just those days of it.
-{{ daily_microbatch(event_time='hour_at') }}
+{{ incremental_by(event_time='hour_at') }}
 
 with hosts as (
     select * from {{ ref('stg_inventory__hosts') }}

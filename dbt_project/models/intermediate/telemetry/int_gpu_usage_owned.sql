@@ -3,7 +3,7 @@
 -- grain every per-team, per-job, per-model, per-framework and fleet "while held" figure is derived from.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at); dbt gives each batch only that day of
 -- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
-{{ daily_microbatch(event_time='hour_at') }}
+{{ incremental_by(event_time='hour_at') }}
 
 with held as (
     select * from {{ ref('int_gpu_hours_by_allocation') }}

@@ -2,7 +2,7 @@
 -- capacity need data that covers the whole fleet (int_coverage): on a sampled trace they are NULL (not measured).
 -- Built one UTC day per query (dbt microbatch on usage_date) from that day of the hourly marts, which dbt
 -- selects by their event_time: a refresh re-aggregates only the days it rebuilt.
-{{ daily_microbatch(event_time='usage_date') }}
+{{ incremental_by(event_time='usage_date') }}
 
 with capacity as (
     select * from {{ ref('fct_gpu_capacity_hourly') }}

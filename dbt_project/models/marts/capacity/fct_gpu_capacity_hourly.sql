@@ -6,7 +6,7 @@
 -- every job, observed time held by no known job is `unmeasured` (not idle). Those states are then NULL.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at); dbt gives each batch only that day of
 -- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
-{{ daily_microbatch(event_time='hour_at') }}
+{{ incremental_by(event_time='hour_at') }}
 
 with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}

@@ -2,8 +2,9 @@
 -- the GPU's inventory rate, its owner, and the readings averaged over its own held seconds only. Every per-team,
 -- per-job, per-model, per-framework and fleet "while held" figure in the marts comes from this grain
 -- (int_gpu_usage_owned); to average a reading over several rows, weight it by held_s.
--- A view: the rows are int_gpu_usage_owned's, which the daily refresh builds incrementally.
-{{ config(materialized='view') }}
+-- A view: the rows are int_gpu_usage_owned's, which the daily refresh builds incrementally (its tests read the
+-- rebuilt hours: event_time, macro rebuilt_window).
+{{ config(materialized='view', event_time='hour_at') }}
 
 with usage_owned as (
     select * from {{ ref('int_gpu_usage_owned') }}

@@ -4,7 +4,7 @@
 -- per holder in fct_gpu_holder_hourly, never from these columns.
 -- Built one UTC day of hours per query (dbt microbatch on hour_at); dbt gives each batch only that day of
 -- its hourly inputs (they have event_time hour_at), so a daily refresh does not rescan the history.
-{{ daily_microbatch(event_time='hour_at') }}
+{{ incremental_by(event_time='hour_at') }}
 
 with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}

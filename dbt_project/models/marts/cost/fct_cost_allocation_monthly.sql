@@ -1,6 +1,9 @@
 -- Team x project x UTC month: what the GPUs they held cost, and the fleet's unallocated (idle) cost two ways:
 -- as its own line (cost_usd, team '(idle)') and shared back to teams in proportion to their usage
 -- (cost_shared_idle_usd, like OpenCost's shareIdle). Each column sums to the month's fleet cost.
+-- Built a month per query: a refresh rebuilds the months of its days, from those months of its inputs.
+{{ incremental_by(event_time='month_start', batch_size='month') }}
+
 with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}
 ),

@@ -6,7 +6,9 @@
 -- A host-day nobody held stays one charge, not split. Every dimension of an allocated charge is its origin's,
 -- the holder is in the Allocated* columns only, and the allocated charges of a host-day sum back to the origin
 -- in every cost and quantity column, exactly: money and quantities are DECIMAL and the shares are cut with
--- cumulative rounding (macro cumulative_share).
+-- cumulative rounding (macro cumulative_share). Built a UTC day of charges per query, from that day of its inputs.
+{{ incremental_by(event_time='ChargePeriodStart') }}
+
 with spine as (
     select * from {{ ref('int_gpu_hours_spined') }}
 ),
