@@ -30,7 +30,7 @@ telemetry_window as (
 ),
 
 usage as (
-    select * from {{ ref('int_gpu_usage_owned') }}
+    select * from {{ ref('int_gpu_usage_daily') }}
 ),
 
 jobstats as (

@@ -13,7 +13,7 @@ owners as (
 ),
 
 held as (
-    select * from {{ ref('int_gpu_usage_owned') }}
+    select * from {{ ref('int_gpu_usage_daily') }}
 ),
 
 headcount as (
@@ -49,7 +49,7 @@ output_counts as (
 -- the GPU-hours each holder held, credited to its team (as fct_cost_allocation_monthly charges them)
 usage as (
     select
-        date_trunc('month', hour_at)::date as month_start,
+        date_trunc('month', usage_date)::date as month_start,
         coalesce(team, 'unknown') as team,
         {{ us_to_hours('sum(held_us)') }} as gpu_hours
     from held

@@ -14,7 +14,7 @@ hourly as (
 ),
 
 held as (
-    select * from {{ ref('int_gpu_usage_owned') }}
+    select * from {{ ref('int_gpu_usage_daily') }}
 ),
 
 deployments as (
@@ -119,9 +119,9 @@ approx_latency as (
 serving as (
     select
         workload as model_name,
-        hour_at::date as usage_date,
+        usage_date,
         {{ us_to_hours('sum(held_us)') }} as serving_gpu_hours,
-        sum({{ usd_for_us('held_us', 'usd_per_gpu_hour') }}) as serving_cost_usd
+        sum(held_cost_usd) as serving_cost_usd
     from held
     where allocation_source = 'serving'
     group by all

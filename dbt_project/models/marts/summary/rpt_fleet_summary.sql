@@ -8,7 +8,7 @@ gpu_hours as (
 ),
 
 held as (
-    select * from {{ ref('int_gpu_usage_owned') }}
+    select * from {{ ref('int_gpu_usage_daily') }}
 ),
 
 waterfall as (

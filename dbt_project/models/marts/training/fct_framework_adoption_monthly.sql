@@ -14,7 +14,7 @@ events as (
 ),
 
 held as (
-    select * from {{ ref('int_gpu_usage_owned') }}
+    select * from {{ ref('int_gpu_usage_daily') }}
 ),
 
 labelled as (
@@ -52,7 +52,7 @@ samples as (
 utilisation as (
     -- the launcher names scheduler jobs after the run: each holder's own held seconds map back to it
     select
-        date_trunc('month', held.hour_at)::date as month_start,
+        date_trunc('month', held.usage_date)::date as month_start,
         labelled.framework,
         {{ held_mean('held.gpu_util_ratio') }} as gpu_util_ratio,
         {{ held_mean('held.sm_active_ratio') }} as sm_active_ratio

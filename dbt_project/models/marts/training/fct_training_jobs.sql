@@ -25,7 +25,7 @@ telemetry_window as (
 ),
 
 held as (
-    select * from {{ ref('int_gpu_usage_owned') }}
+    select * from {{ ref('int_gpu_usage_daily') }}
 ),
 
 -- telemetry's view, over the seconds the run's scheduler jobs (named after it) held each GPU: utilisation, and
@@ -33,10 +33,7 @@ held as (
 stalled as (
     select
         workload as run_id,
-        {{ us_to_hours(
-            'coalesce(sum(held_us) filter (where gpu_util_ratio_x_us < '
-            ~ var('stall_util_threshold') ~ ' * gpu_util_ratio_us), 0)'
-        ) }} as low_util_gpu_hours,
+        {{ us_to_hours('sum(low_util_held_us)') }} as low_util_gpu_hours,
         {{ held_mean('gpu_util_ratio') }} as gpu_util_ratio
     from held
     where allocation_source in ('slurm', 'kubernetes')
