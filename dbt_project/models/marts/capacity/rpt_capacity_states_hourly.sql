@@ -1,5 +1,8 @@
 -- UTC hour, whole fleet: capacity and the GPU-hours in each capacity state (the report's stacked capacity chart).
 -- A state this data cannot measure stays NULL (sum of NULLs), never 0; unmeasured capacity is its own column.
+-- Built one UTC day of hours per query, from that day of fct_gpu_capacity_hourly.
+{{ incremental_by(event_time='hour_at') }}
+
 with capacity as (
     select * from {{ ref('fct_gpu_capacity_hourly') }}
 ),
