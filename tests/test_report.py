@@ -45,7 +45,11 @@ CHARTS = {
     "job_outcomes",
 }
 # the rows a chart reads, where not the whole mart (the test's own knowledge of the page)
-ROWS_SHOWN = {"marts.fct_ett_daily": "scope = 'fleet'"}
+ROWS_SHOWN = {
+    "marts.fct_ett_daily": "scope = 'fleet'",
+    "marts.rpt_capacity_states_hourly": "hour_at > (select max(hour_at) from marts.rpt_capacity_states_hourly) "
+    f"- interval {report.RECENT_DAYS} days",
+}
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +172,20 @@ def test_series_this_data_cannot_measure_are_left_out_and_named():
     assert section.status == "drawn" and "<svg" in section.svg
     assert "idle_no_demand_gpu_hours" in section.unmeasured and "allocated_active_gpu_hours" not in section.unmeasured
     assert "not measured on this data: " in report.section_html(section)
+
+
+def test_the_hourly_capacity_chart_shows_the_last_days_of_a_long_window():
+    """A long history is drawn by hour for its last RECENT_DAYS days only: the page does not grow with history."""
+    states = chart("capacity_states")
+    hours = 24 * (report.RECENT_DAYS + 6)
+    with duckdb.connect() as con:
+        mart_with(
+            con,
+            states,
+            [{"hour_at": h, "capacity_gpu_hours": 1.0, "allocated_active_gpu_hours": 1.0} for h in range(hours)],
+        )
+        con.execute(f"alter table {states.mart} alter hour_at type timestamptz using to_timestamp(hour_at * 3600)")
+        section = report.section(con, states, {"gpu_telemetry": "full"})
+        last = con.execute(f"select max(hour_at) from {states.mart}").fetchall()[0][0]
+    assert len(section.rows) == 24 * report.RECENT_DAYS
+    assert section.rows[-1]["hour_at"] == last and section.status == "drawn"

@@ -400,6 +400,8 @@ def draw_job_outcomes(rows: list[dict], drawn: list[str]) -> alt.TopLevelMixin:
     )
 
 
+RECENT_DAYS = 14  # the hourly chart's days, counted back from the window's last hour
+
 WATERFALL_COLUMNS = (
     "capacity_gpu_hours",
     "intentional_idle_gpu_hours",
@@ -414,13 +416,16 @@ CHARTS = (
     Chart(
         "capacity_states",
         "Capacity states over time",
-        "Every GPU-hour of capacity in exactly one state, per UTC hour (stacked).",
+        f"Every GPU-hour of capacity in exactly one state, per UTC hour of the window's last {RECENT_DAYS} days "
+        "(stacked; every day of the window, by day: marts.fct_fleet_utilization_daily).",
         "marts.rpt_capacity_states_hourly",
         ("hour_at", "capacity_gpu_hours", *CAPACITY_STATES),
         "hour_at",
         tuple(CAPACITY_STATES),
         ("gpu_telemetry",),
         draw_capacity_states,
+        # hours of a longer history are too many to read (and to draw each night)
+        where=f"hour_at > (select max(hour_at) from marts.rpt_capacity_states_hourly) - interval {RECENT_DAYS} days",
     ),
     Chart(
         "idle_by_cause",
