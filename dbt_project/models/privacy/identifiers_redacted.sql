@@ -62,23 +62,25 @@ identifiers as (
     -- the owners a pod names (its Job, ReplicaSet, StatefulSet), inside metadata.ownerReferences
     select unnest(json_extract_string(metadata, '$.ownerReferences[*].name')) from pods
     union
-    select pod from dcgm
+    -- the telemetry's labels: a sample without one (a Slurm host's) is most of a fleet's rows, and DuckDB skips
+    -- the row groups that hold none by their statistics instead of reading every sample
+    select pod from dcgm where pod is not null
     union
-    select namespace from dcgm
+    select namespace from dcgm where namespace is not null
     union
-    select container from dcgm
+    select container from dcgm where container is not null
     union
-    select pod from columnar
+    select pod from columnar where pod is not null
     union
-    select namespace from columnar
+    select namespace from columnar where namespace is not null
     union
-    select container from columnar
+    select container from columnar where container is not null
     union
-    select pod from pulled
+    select pod from pulled where pod is not null
     union
-    select namespace from pulled
+    select namespace from pulled where namespace is not null
     union
-    select container from pulled
+    select container from pulled where container is not null
     union
     select run_id from events
     union
