@@ -31,6 +31,7 @@ KEYS = [
     "day_last_s",
     "day_3_s",
     "history_day_ratio",
+    "history_day_cpu_ratio",
     "published_bytes_per_gpu_day",
     "pipeline_to_fair_floor",
     "s_per_million_samples",
@@ -64,6 +65,7 @@ def test_bench_writes_every_figure(smoke):
     marginal = (res["pipeline_s"] - res["fixed_overhead_s"]) / res["floor_s"]
     assert res["pipeline_to_floor"] == pytest.approx(marginal, rel=0.01, abs=0.05)
     assert res["history_days"] == 2 and res["history_day_ratio"] == pytest.approx(1.0)  # day 3 is the last day
+    assert res["day_3_cpu_s"] > 1 and res["pipeline_cpu_s"] > 1  # the CPU of the whole tree, dbt included
     assert res["analyst_queries"]["queries"] == len(res["analyst_queries"]["seconds"]) >= 12 + 10
     assert res["prometheus"]["rows_loaded"] > 0 and res["prometheus_samples_per_s"] > 0
 
