@@ -1,8 +1,32 @@
 -- The period the warehouse measures: whole UTC days from the first to the last day with any GPU sample. Data
 -- without telemetry (a public trace of jobs or requests) is measured over the days of its scheduler records and
 -- requests instead. Jobs still running are measured up to window_end ("as of").
-with samples as (
-    select * from {{ ref('int_gpu_samples_unioned') }}
+-- The first and last sample instants are read from the raw tables, each collector's own min and max (its staging
+-- view keeps these instants as they are, but for nvidia-smi's local clock, converted here the same way): DuckDB
+-- answers a column's min and max from its row groups' statistics, where through the staging views it would read
+-- every sample of the history each night.
+with columnar as (
+    select min(measured_at) as first_at, max(measured_at) as last_at
+    from {{ source('gpu_telemetry', 'gpu_samples') }}
+),
+
+pulled as (
+    select min(measured_at) as first_at, max(measured_at) as last_at
+    from {{ source('gpu_telemetry', 'prometheus_samples') }}
+),
+
+dcgm as (
+    -- the lines staging keeps: a GPU's (an exporter's own lines name none)
+    select min(scraped_at) as first_at, max(scraped_at) as last_at
+    from {{ source('gpu_telemetry', 'dcgm_samples') }}
+    where gpu is not null
+),
+
+nvidia_smi as (
+    select
+        timezone('{{ var("nvidia_smi_timezone") }}', min(measured_at_local::timestamp))::timestamptz as first_at,
+        timezone('{{ var("nvidia_smi_timezone") }}', max(measured_at_local::timestamp))::timestamptz as last_at
+    from {{ source('gpu_telemetry', 'nvidia_smi_samples') }}
 ),
 
 jobs as (
@@ -14,7 +38,16 @@ requests as (
 ),
 
 telemetry as (
-    select min(measured_at) as first_at, max(measured_at) as last_at from samples
+    select min(first_at) as first_at, max(last_at) as last_at
+    from (
+        select * from columnar
+        union all
+        select * from pulled
+        union all
+        select * from dcgm
+        union all
+        select * from nvidia_smi
+    )
 ),
 
 activity as (
