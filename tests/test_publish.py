@@ -193,3 +193,28 @@ def test_a_working_file_rebuilt_from_nothing_is_published_in_full(tmp_path):
     build_version(work, 2)
     assert publish_warehouse(work, published).how == "copied (the standby version was made from another state)"
     assert contents(published) == contents(work)
+
+
+def test_every_connection_of_a_publish_runs_within_the_pipelines_duckdb_budget(tmp_path, monkeypatch):
+    """Unbounded, DuckDB keeps every block a publish reads or writes until 80% of the machine is full: a bulk run's
+    publish grew with its days (docs/performance.md, issue 20). Copied in full or synced, it keeps to the budget."""
+    work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
+    build_version(work, 1)
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "123MB")
+    monkeypatch.setenv("DUCKDB_THREADS", "1")
+    connect, budgets = duckdb.connect, []
+    with connect(config={"memory_limit": "123MB"}) as con:
+        budget = (con.execute("select current_setting('memory_limit')").fetchall()[0][0], 1)
+
+    def spy(*args, **kwargs):
+        con = connect(*args, **kwargs)
+        budgets.append(con.execute("select current_setting('memory_limit'), current_setting('threads')").fetchall()[0])
+        return con
+
+    monkeypatch.setattr(duckdb, "connect", spy)
+    assert publish_warehouse(work, published).how == "copied (no standby version)"
+    monkeypatch.setattr(duckdb, "connect", connect)
+    build_version(work, 2)
+    monkeypatch.setattr(duckdb, "connect", spy)
+    assert publish_warehouse(work, published).how == "synced"
+    assert len(budgets) >= 4 and set(budgets) == {budget}

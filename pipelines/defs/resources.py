@@ -1,5 +1,4 @@
 import importlib.metadata
-import os
 from functools import cached_property
 
 import dagster as dg
@@ -39,13 +38,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             # the same limits as dbt's profile: a fleet-day is loaded on a bounded budget
-            "duckdb": DuckDBResource(
-                database=str(work),
-                connection_config={
-                    "threads": int(os.getenv("DUCKDB_THREADS") or 2),
-                    "memory_limit": os.getenv("DUCKDB_MEMORY_LIMIT") or "4GB",
-                },
-            ),
+            "duckdb": DuckDBResource(database=str(work), connection_config=settings.duckdb_config()),
             "dbt": WarehouseDbt(project_dir=dbt_project()),
             "landing": LandingArea(path=str(settings.landing_dir())),
         }

@@ -5,7 +5,8 @@ standby version up to date from the working file (pipelines/lib/sync.py; a new v
 there is none or it cannot be), in the storage format readers open (DuckDB 1.x for BI tools; settings), verifies
 it by opening it and counting its rows against the working file's, and moves the published path to it in one
 rename (pipelines/lib/versions.py). A reader holding the old version keeps it; the next open sees the new one; a
-crash leaves the current one intact."""
+crash leaves the current one intact. Every connection runs within the pipeline's DuckDB budget (settings): an
+unbounded one kept each block a copy read or wrote, and a bulk run's publish grew with its days."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import duckdb
 from .changes import WRITER_TABLES
 from .privacy import scrub_identities
 from .processes import process_alive
-from .settings import DEFAULT_STORAGE_VERSION
+from .settings import DEFAULT_STORAGE_VERSION, duckdb_config
 from .sync import SOURCE, STATE, TARGET, bring_up_to_date, origin, write_origin
 from .versions import Versions, discard, fsync_file, held
 
@@ -71,7 +72,7 @@ def publish_warehouse(
 def synced(work: Path, version: Path, scrub: bool, storage_version: str) -> dict[str, str] | None:
     """Bring `version` up to date from `work`; None when it cannot be (a reader holds it, it is incomplete, or it
     was made from another state)."""
-    with duckdb.connect() as con:
+    with duckdb.connect(config=duckdb_config()) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"attach {sql_literal(str(work))} as {SOURCE} (read_only)")
         try:
@@ -87,7 +88,7 @@ def synced(work: Path, version: Path, scrub: bool, storage_version: str) -> dict
 
 def copied(work: Path, version: Path, scrub: bool, storage_version: str) -> None:
     """Write every schema, table, view and macro of `work` into the new file `version`, as published."""
-    with duckdb.connect() as con:
+    with duckdb.connect(config=duckdb_config()) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"attach {sql_literal(str(work))} as {SOURCE} (read_only)")
         made_from = origin(con, SOURCE, scrub, storage_version)
@@ -130,7 +131,7 @@ def remove_stale_copies(published: Path) -> list[Path]:
 def table_row_counts(path: Path) -> dict[str, int]:
     """Open a warehouse file read-only and count the rows of every table (also proves it opens, and that every
     view binds: a view reading a table that is not there fails here, not in an analyst's query)."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with duckdb.connect(str(path), read_only=True, config=duckdb_config()) as con:
         for (view,) in con.execute(
             'select format(\'"{}"."{}"\', schema_name, view_name) from duckdb_views() '
             "where database_name = current_database() and not internal"

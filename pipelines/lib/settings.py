@@ -34,6 +34,16 @@ def report_html() -> Path:
     return published_db().parent / "report" / "index.html"
 
 
+def duckdb_config() -> dict[str, int | str]:
+    """The budget of every DuckDB database the pipeline writes with: the loader's, the publish's, and dbt's (its
+    profile reads the same variables). Without it DuckDB takes every core and 80% of the machine's memory, and its
+    buffer pool keeps what it read until that is full: a publish copying a bulk run's days grew with the days."""
+    return {
+        "threads": int(os.getenv("DUCKDB_THREADS") or 2),
+        "memory_limit": os.getenv("DUCKDB_MEMORY_LIMIT") or "4GB",
+    }
+
+
 # the DuckDB storage format of the published file: BI tools embed DuckDB 1.x readers (JDBC, Node, Python), which
 # cannot open the 2.x format the pipeline writes. v1.2.0 opens in every DuckDB from 1.2 (February 2025) on;
 # v1.0.0 also in 0.10 and 1.0-1.1, for a larger file and a slower publish (docs/architecture.md)
