@@ -7,6 +7,7 @@ import gzip
 import os
 import shutil
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +22,6 @@ from pipelines.lib import settings
 os.environ.setdefault("WAREHOUSE_FIRST_PARTITION", "2016-01-01")
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TRACES = settings.ROOT.parent / "shared" / "traces"
 TINY_FLEET = ["--days", "2", "--sample-interval-s", "600", "--seed", "11", "--jobs-per-day", "60"]
 
 
@@ -34,31 +34,53 @@ def uv_executable() -> str:
     return found
 
 
-def build_partial_warehouse(work: Path, landing: Path, day: str, select: str) -> None:
-    """A warehouse file of one landed day: every source's raw table (those with no files empty, the pulled
-    Prometheus source's too: staging and the redaction read them all), then `dbt run -s <select>` on it."""
+def build_partial_warehouse(work: Path, landing: Path, days: list[str], select: str, build: bool = False) -> None:
+    """A warehouse file of landed days: every source's raw table (those with no files empty, the pulled Prometheus
+    source's too: staging and the redaction read them all), then `dbt run -s <select>` (or `dbt build`, seeds and
+    data tests too) on it, the incremental models' batches bounded to the first day and the day either side, as a
+    refresh of that day has them."""
     from pipelines.ingest.registry import PROMETHEUS, SOURCES
     from pipelines.ingest.writer import replace_day
 
     with duckdb.connect(str(work)) as con:
-        for source in [*SOURCES, PROMETHEUS]:
-            replace_day(con, source, day, source.files(landing, day))
+        for day in days:
+            for source in [*SOURCES, PROMETHEUS]:
+                files = source.files(landing, day)
+                if files or day == days[0]:  # every table made on the first day; later days loaded where landed
+                    replace_day(con, source, day, files)
     env = os.environ | {"WAREHOUSE_WORK_PATH": str(work), "WAREHOUSE_PSEUDONYM_KEY": "test"}
+    first = date.fromisoformat(min(days)) - timedelta(days=1)
+    # a build's data tests: those of the selected models alone (a singular test reading others would fail)
+    tested = ["--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
+    command = ["build", *tested] if build else ["run"]
     subprocess.run(
-        ["dbt", "run", "--quiet", "--profiles-dir", ".", "-s", select], cwd=settings.DBT_DIR, env=env, check=True
+        ["dbt", *command, "--quiet", "--profiles-dir", ".", "-s", select, *own_target_path(work.parent)]
+        + ["--event-time-start", f"{first:%Y-%m-%d}", "--event-time-end", f"{first + timedelta(days=3):%Y-%m-%d}"],
+        cwd=settings.DBT_DIR,
+        env=env,
+        check=True,
     )
 
 
 def run_dbt_parse() -> None:
-    if not (settings.DBT_DIR / "target" / "manifest.json").exists():
-        subprocess.run(["dbt", "parse", "--quiet", "--profiles-dir", "."], cwd=settings.DBT_DIR, check=True)
+    """Parse under the session's environment. dbt parses the whole project again, in every invocation, whenever the
+    profile's variables (the working file's path) differ from its last parse's, as `make setup`'s do."""
+    subprocess.run(["dbt", "parse", "--quiet", "--profiles-dir", "."], cwd=settings.DBT_DIR, check=True)
+
+
+def own_target_path(folder: Path) -> list[str]:
+    """dbt arguments for a run on a warehouse of its own: its parse kept apart from the session's (see above)."""
+    return ["--target-path", str(folder / "dbt_target")]
 
 
 @pytest.fixture(scope="session")
 def traces() -> Path:
-    if not TRACES.is_dir():
-        pytest.skip(f"public traces folder {TRACES} is absent (it sits beside the repo in CI and dev)")
-    return TRACES
+    from generators.demo import traces_dir  # beside the repo, or TRACES_DIR: where `make demo DATASET=...` looks
+
+    found = traces_dir()
+    if not found.is_dir():
+        pytest.skip(f"public traces folder {found} is absent (it sits beside the repo in CI and dev)")
+    return found
 
 
 @pytest.fixture(scope="session")

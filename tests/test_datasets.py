@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 import pytest
+from conftest import build_partial_warehouse
 
 from generators.traces import DATASETS, land
 from pipelines.ingest.landing import landed_partitions
@@ -160,29 +161,49 @@ def test_alibaba_genai_2026_attributes_every_request_to_a_model(landed, traces, 
 
 
 @pytest.fixture(scope="module")
-def trace_warehouses(project_env, traces, tmp_path_factory):
-    """alibaba-gpu-2023 (sampled pods, no telemetry) built and published by the README's `make demo DATASET=...`,
-    in its own folders (tests/test_readme.py counts on this run). (philly-2017 takes ~3 minutes: its coverage rules
-    are covered by the dbt unit test a_sampled_trace_leaves_downtime_and_idle_unmeasured.)"""
-    published = {}
-    for name in ("alibaba-gpu-2023",):
-        root = tmp_path_factory.mktemp(name)
-        env = os.environ | {
-            "DATASETS_DIR": str(root / "datasets"),
-            "TRACES_DIR": str(traces),
-            "WAREHOUSE_PATH": str(root / "published.duckdb"),
-        }
-        demo = subprocess.run(
-            ["make", "demo", f"DATASET={name}", f"DAGSTER_HOME={root / 'dagster_home'}"],
-            cwd=settings.ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
-        assert "fleet:     1,523 hosts, 6,212 GPUs" in demo.stdout  # the summary states the trace's own fleet
-        published[name] = root / "published.duckdb"
-    return published
+def demo(project_env, traces, tmp_path_factory):
+    """The README's `make demo DATASET=...` on the smallest trace, azure-llm-2023 (one hour of two services'
+    requests), in its own folders (tests/test_readme.py counts on this run): its stdout and published file."""
+    name = "azure-llm-2023"
+    root = tmp_path_factory.mktemp(name)
+    env = os.environ | {
+        "DATASETS_DIR": str(root / "datasets"),
+        "TRACES_DIR": str(traces),
+        "WAREHOUSE_PATH": str(root / "published.duckdb"),
+    }
+    done = subprocess.run(
+        ["make", "demo", f"DATASET={name}", f"DAGSTER_HOME={root / 'dagster_home'}"],
+        cwd=settings.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout, root / "published.duckdb"
+
+
+def test_make_demo_of_a_trace_publishes_its_warehouse_and_states_its_coverage(demo):
+    stdout, published = demo
+    assert "traffic:   28,185 inference requests" in stdout  # the summary states the trace's own requests
+    coverage = dict(query(published, "select subject, coverage from marts.dim_dataset_coverage"))
+    assert coverage == {s: level for s, (level, _) in DATASETS["azure-llm-2023"].coverage.items()}
+    assert query(published, "select inference_requests, telemetry_coverage from marts.rpt_fleet_summary") == [
+        (28185, "none")
+    ]
+
+
+@pytest.fixture(scope="module")
+def trace_warehouses(landed, tmp_path_factory):
+    """alibaba-gpu-2023 (sampled pods, no telemetry): every landed day through the production loaders, then the
+    marts the tests read built by dbt. (`make demo DATASET=alibaba-gpu-2023` builds the same models through Dagster,
+    its GPU-telemetry models a batch per day of the trace's five months, ~1,200 batches and minutes, with no
+    telemetry to put in them: here they are built on its first day. philly-2017's coverage rules are covered by the
+    dbt unit test a_sampled_trace_leaves_downtime_and_idle_unmeasured.)"""
+    landing, _ = landed["alibaba-gpu-2023"]
+    work = tmp_path_factory.mktemp("alibaba-gpu-2023-warehouse") / "warehouse.duckdb"
+    marts = "+rpt_fleet_summary +fct_jobs +dim_dataset_coverage +fct_gpu_capacity_hourly"
+    build_partial_warehouse(work, landing, landed_partitions(landing), f"{marts} +stg_dataset__adapter_rejects", True)
+    return {"alibaba-gpu-2023": work}
 
 
 def query(path, sql: str) -> list[tuple]:

@@ -79,7 +79,7 @@ def staged(tmp_path_factory):
     land(landing, "k8s_pods", "pods.json", "c1.json")
     land(landing, "k8s_nodes", "nodes.json", "c1.json")
     land(landing, "k8s_jobs", "jobs.json", "c1.json")
-    build_partial_warehouse(work, landing, DAY, "+int_pods_joined_to_nodes")
+    build_partial_warehouse(work, landing, [DAY], "+int_pods_joined_to_nodes")
     with duckdb.connect(str(work), read_only=True) as con:
         yield {
             r[0]: dict(zip([d[0] for d in con.description], r, strict=True))

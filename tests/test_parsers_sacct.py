@@ -156,7 +156,7 @@ def test_jobstats_summaries_reach_dbt_as_per_job_gpu_utilisation(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_bytes((FIXTURES / "slurm" / "jobstats_admin_comment.txt").read_bytes())
     work = tmp_path / "w.duckdb"
-    build_partial_warehouse(work, landing, day, "+int_jobstats_rolled_to_jobs")
+    build_partial_warehouse(work, landing, [day], "+int_jobstats_rolled_to_jobs")
     with duckdb.connect(str(work), read_only=True) as con:
         assert con.execute(
             "select count(*), count(jobstats), count(jobstats_problem) from raw.sacct_jobs"

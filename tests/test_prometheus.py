@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from conftest import build_partial_warehouse
 from dagster_duckdb import DuckDBResource
 
 from generators.prometheus import free_port, start_local_prometheus
@@ -28,6 +29,7 @@ from pipelines.ingest.prometheus import DEFAULT_LABELS, PrometheusConfig, Promet
 from pipelines.ingest.registry import PROMETHEUS
 from pipelines.ingest.writer import replace_day
 from pipelines.lib import settings
+from pipelines.lib.publish import publish_warehouse
 
 FLEET = ["--days", "1", "--sample-interval-s", "600", "--seed", "11", "--jobs-per-day", "60"]
 DAY = "2025-03-03"
@@ -56,17 +58,24 @@ def warehouse(root: Path, **env: str):
 
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory):
-    """The same simulated day built twice: its columnar samples as files, and `make demo TELEMETRY=prometheus`'s
-    way (the same samples backfilled into a local Prometheus, served, pulled)."""
+    """The same simulated day built twice: its columnar samples as files, loaded by the production loaders and the
+    compared marts built by dbt (the reference needs no Dagster run), then published; and `make demo
+    TELEMETRY=prometheus`'s way (the same samples backfilled into a local Prometheus, served, pulled). One
+    pseudonym key for both: the marts name notebook jobs by it."""
     from generators.demo import main as demo
     from generators.sim.__main__ import main as simulate
-    from pipelines.cli import materialize_all
 
     root = tmp_path_factory.mktemp("prometheus")
-    with warehouse(root / "files") as files, dg.DagsterInstance.get() as instance:
+    with warehouse(root / "files", WAREHOUSE_PSEUDONYM_KEY="test") as files:
         simulate(["--out", os.environ["LANDING_DIR"], *FLEET])
-        materialize_all(instance)
-    with warehouse(root / "pulled") as pulled, redirect_stdout(io.StringIO()) as out:
+        work = Path(os.environ["WAREHOUSE_WORK_PATH"])
+        work.parent.mkdir(parents=True)
+        build_partial_warehouse(work, Path(os.environ["LANDING_DIR"]), [DAY], " ".join(f"+{m}" for m in MARTS), True)
+        publish_warehouse(work, files, scrub=True)
+    with (
+        warehouse(root / "pulled", WAREHOUSE_PSEUDONYM_KEY="test") as pulled,
+        redirect_stdout(io.StringIO()) as out,
+    ):
         demo(["--telemetry", "prometheus", *FLEET])
     return files, pulled, root, out.getvalue()
 
@@ -342,13 +351,3 @@ def test_the_host_falls_back_to_the_scrape_instance_without_its_port(stub, tmp_p
     ]
     assert {g[4] for g in got} == {pulled.files[10].name}
     assert summary["rows_loaded"] == 2 and pulled.samples == 24 * 2
-
-
-def test_the_pull_bench_runs_at_a_tiny_size(tmp_path):
-    """bench/prometheus_pull.py's measure(), as bench/run.py calls it: a smoke run (the figures mean nothing here)."""
-    from bench.prometheus_pull import measure
-
-    got = measure(8, 2, tmp_path)
-    assert got["metric_samples"] >= got["rows_loaded"] > 1000
-    assert got["prometheus_samples_per_s"] > 0 and got["client_cpu_us_per_sample"] > 0
-    assert got["pull_and_load_s"] == pytest.approx(got["pull_s"] + got["load_s"], abs=0.02)

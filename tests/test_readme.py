@@ -39,7 +39,7 @@ AS_RUN = {
     "uv run python -m pipelines.cli materialize": "uv run python -m pipelines.cli materialize",
     "uv run python -m pipelines.cli quarantine": "uv run python -m pipelines.cli quarantine",
     "make dev": "make dev",  # a server: started, asked for its status, stopped
-    "make demo DATASET=<name>": "run by tests/test_datasets.py's fixture, for alibaba-gpu-2023",
+    "make demo DATASET=<name>": "run by tests/test_datasets.py's fixture, for azure-llm-2023",
     "make bench": "run by tests/test_bench.py's fixture, on the smoke fleet",
     "make bench GPUS=1000 DAYS=7": "the same target as make bench, on the smoke fleet in tests/test_bench.py",
     "PROMETHEUS_URL=http://prometheus.monitoring:9090 uv run python -m pipelines.cli materialize": (
