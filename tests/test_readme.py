@@ -128,4 +128,8 @@ def test_the_dagster_ui_starts(env):
                 time.sleep(1)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a shell that started it may pass on SIGTERM ignored: stop it for good
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=60)
