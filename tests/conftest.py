@@ -94,6 +94,8 @@ def project_env(tmp_path_factory):
         "DAGSTER_HOME": str(root / "dagster_home"),
         # one DuckDB thread: reruns are then bit-identical, which the idempotency tests compare
         "DUCKDB_THREADS": "1",
+        # the session's own dbt parse (and partial-parse state): pytest-xdist's workers run dbt side by side
+        "DBT_TARGET_PATH": str(root / "dbt_target"),
     }
     Path(env["DAGSTER_HOME"]).mkdir()
     (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text((settings.ROOT / "dagster.yaml").read_text())

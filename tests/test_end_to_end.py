@@ -234,9 +234,9 @@ def test_cost_allocations_and_focus_sum_to_the_bill(published):
 
 
 def test_every_mart_and_column_is_documented(published):
-    from pipelines.lib.settings import DBT_DIR
+    from pipelines.defs.transform.project import dbt_project
 
-    manifest = json.loads((DBT_DIR / "target" / "manifest.json").read_text())
+    manifest = json.loads(dbt_project().manifest_path.read_text())
     documented = {
         n["name"]: (n["description"], {c for c, v in n["columns"].items() if v.get("description")})
         for n in manifest["nodes"].values()

@@ -1,3 +1,4 @@
+import os
 from functools import cache
 
 from dagster_dbt import DbtProject
@@ -7,6 +8,7 @@ from pipelines.lib.settings import DBT_DIR
 
 @cache
 def dbt_project() -> DbtProject:
-    project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+    # dbt's own DBT_TARGET_PATH, which dagster-dbt also reads for the partial parse it copies into each invocation
+    project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=os.getenv("DBT_TARGET_PATH") or "target")
     project.prepare_if_dev()
     return project
