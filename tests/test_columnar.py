@@ -117,6 +117,30 @@ def test_file_names_that_look_like_glob_patterns_are_read_as_files(tmp_path, con
     ]
 
 
+def test_each_gpu_models_own_limits_judge_its_rows_and_an_unlisted_or_unnamed_model_only_the_general_ones(
+    tmp_path, con
+):
+    """The limits are looked up once per model name in the day's files (rules.model_limits_sql), not per row."""
+    rows = [
+        sample(DCGM_FI_DEV_POWER_USAGE=820.0),  # an H100 (700 W): within a short excursion
+        sample(gpu=1, DCGM_FI_DEV_POWER_USAGE=1100.0),  # an H100: beyond it
+        sample(gpu=2, modelName="NVIDIA L4", DCGM_FI_DEV_POWER_USAGE=90.0, DCGM_FI_DEV_FB_USED=20000.0),
+        sample(gpu=3, modelName="NVIDIA L4", DCGM_FI_DEV_POWER_USAGE=60.0, DCGM_FI_DEV_FB_USED=30000.0),  # > 24 GiB
+        sample(gpu=4, modelName="Z9", DCGM_FI_DEV_POWER_USAGE=1100.0),  # not listed: the 2 kW bound only
+        sample(gpu=5, modelName=None, DCGM_FI_DEV_POWER_USAGE=1100.0),  # no model name: the same
+        # an L4 has no MIG instances
+        sample(
+            gpu=6, modelName="NVIDIA L4", DCGM_FI_DEV_POWER_USAGE=60.0, DCGM_FI_DEV_FB_USED=9.0, GPU_I_PROFILE="1g.6gb"
+        ),
+    ]
+    path = land(tmp_path, rows)
+    summary = replace_day(con, COLUMNAR, DAY, landed([path], tmp_path))
+    assert summary == {"files": 1, "rows_read": 7, "rows_loaded": 4, "rows_quarantined": 3}
+    reasons = con.execute("select source_line, reason from raw.quarantine order by 1").fetchall()
+    assert reasons == [(2, "out_of_range"), (4, "out_of_range"), (7, "unknown_mig_profile")]
+    assert con.execute("select gpu from raw.gpu_samples order by 1").fetchall() == [(0,), (2,), (4,), (5,)]
+
+
 def test_mig_instances_4x_counters_and_a_blank_xid_load_and_an_unknown_profile_does_not(tmp_path, con):
     mig = {"modelName": "NVIDIA A100-SXM4-80GB", "DCGM_FI_DEV_GPU_UTIL": None, "DCGM_FI_PROF_SM_ACTIVE": None}
     mig |= {"DCGM_FI_DEV_POWER_USAGE": 180.0}

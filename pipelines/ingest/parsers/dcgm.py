@@ -25,6 +25,7 @@ from ..rules import (
     DCGM_BLANK_INT64_MIN,
     READINGS,
     XID_FIELDS,
+    mig_sizes_sql,
     model_limit_sql,
     unknown_mig_profile_sql,
 )
@@ -147,7 +148,7 @@ def _problem() -> tuple[str, str]:
         ("missing_gpu", "gpu is null", "'no gpu label (the GPU index)'"),
         (
             "unknown_mig_profile",
-            unknown_mig_profile_sql("gpu_instance_profile", "model_name"),
+            unknown_mig_profile_sql("gpu_instance_profile", mig_sizes_sql("model_name")),
             "format('GPU_I_PROFILE {} is no MIG profile of {}', gpu_instance_profile, coalesce(model_name, '?'))",
         ),
     ]

@@ -21,7 +21,8 @@ from ..rules import (
     READINGS,
     XID_FIELDS,
     Reading,
-    model_limit_sql,
+    model_limit_column,
+    model_limits_sql,
     unknown_mig_profile_sql,
 )
 from ..specs import Batch
@@ -49,23 +50,24 @@ TYPES = {"measured_at": "timestamptz", "gpu": "integer", **{m: "double" for m in
 XID_COLUMNS = [c for c, r in METRICS.items() if r.field in XID_FIELDS]
 
 
-def _select_list(con: duckdb.DuckDBPyConnection, files: list[str]) -> str:
+def _columns(con: duckdb.DuckDBPyConnection, files: list[str]) -> dict[str, str]:
+    """Each raw column's SQL over the files' columns."""
     present = dict(
         (r[0], r[1])
         for r in con.execute("describe select * from read_parquet(?, union_by_name = true)", [files]).fetchall()
     )
-    exprs = []
+    exprs = {}
     for column, candidates in LABELS.items():
         kind = TYPES.get(column, "varchar")
         found = [f'"{c}"::{kind}' for c in candidates if c in present]
         value = f"coalesce({', '.join(found)})" if found else f"null::{kind}"
-        exprs.append(f"nullif({value}, '') as {column}" if kind == "varchar" else f"{value} as {column}")
+        exprs[column] = f"nullif({value}, '')" if kind == "varchar" else value
     if present.get("timestamp", "").startswith(("BIGINT", "INTEGER")):  # epoch milliseconds, as Prometheus has them
-        exprs[0] = "epoch_ms(timestamp::bigint) as measured_at"
+        exprs["measured_at"] = "epoch_ms(timestamp::bigint)"
     for column, reading in METRICS.items():
         field = reading.field
-        exprs.append(f'"{field}"::double as {column}' if field in present else f"null::double as {column}")
-    return ", ".join(exprs)
+        exprs[column] = f'"{field}"::double' if field in present else "null::double"
+    return exprs
 
 
 MESSAGES = {
@@ -90,7 +92,7 @@ def _reason() -> str:
         "dcgm_blank_sentinel": " or ".join(_blank(c) for c in values if c not in XID_COLUMNS),
         "out_of_range": " or ".join(_outside(c, r) for c, r in METRICS.items() if c not in XID_COLUMNS)
         + "".join(f" or ({_outside(c, METRICS[c])}) and not {_blank(c)}" for c in XID_COLUMNS),
-        "unknown_mig_profile": unknown_mig_profile_sql("gpu_instance_profile", "model_name"),
+        "unknown_mig_profile": unknown_mig_profile_sql("gpu_instance_profile", "mig_sizes"),
     }
     return "case " + " ".join(f"when {cond} then '{reason}'" for reason, cond in rules.items()) + " end"
 
@@ -102,7 +104,7 @@ def _blank(column: str) -> str:
 def _outside(column: str, r: Reading) -> str:
     """Whether a reading is outside its range, or beyond its GPU model's limit where the model is listed."""
     bounds = [f"{column} < {r.low}"] * (r.low is not None) + [f"{column} > {r.high}"] * (r.high is not None)
-    limit = model_limit_sql(r, "model_name")
+    limit = model_limit_column(r)
     return " or ".join(bounds + ([f"coalesce({column} > {limit}, false)"] if limit else []))
 
 
@@ -114,24 +116,27 @@ class ColumnarParquet:
 
     def __call__(self, con: duckdb.DuckDBPyConnection, day: date, files: list[LandedFile], scratch: Path) -> Batch:
         paths = [str(glob_safe(f.path, scratch)) for f in files]
-        scan = (
-            f"read_parquet([{', '.join(map(sql_literal, paths))}], union_by_name = true, file_row_number = true, "
-            "filename = true)"
-        )
+        quoted = ", ".join(map(sql_literal, paths))
+        scan = f"read_parquet([{quoted}], union_by_name = true, file_row_number = true, filename = true)"
         names = f"[{', '.join(sql_literal(f.name) for f in files)}]"
-        source_file = f"{names}[list_position([{', '.join(map(sql_literal, paths))}], filename)]"
+        source_file = f"{names}[list_position([{quoted}], filename)]"
         messages = " ".join(f"when '{k}' then {sql_literal(v)}" for k, v in MESSAGES.items())
         message = f"case reject_reason {messages} end"
         # raw_text: the row as read, under the raw table's column names (JSON only for the rejected rows)
         no_xid = ", ".join(f"case when {_blank(c)} then null else {c} end as {c}" for c in XID_COLUMNS)
+        columns = _columns(con, paths)
+        listed = ", ".join(f"{expr} as {column}" for column, expr in columns.items())
+        models = f"(select {columns['model_name']} as model_name from read_parquet([{quoted}], union_by_name = true))"
         sql = f"""select * replace ({no_xid}), {message} as reject_message,
                 case when reject_reason is not null then to_json(checked) end as reject_text
             from (
-                select *, ({_reason()}) as reject_reason from (
-                    select {_select_list(con, paths)}, file_row_number + 1 as source_line,
-                        {source_file} as source_file
+                select scanned.*, ({_reason()}) as reject_reason
+                from (
+                    select {listed}, file_row_number + 1 as source_line, {source_file} as source_file
                     from {scan}
-                )
+                ) as scanned
+                left join ({model_limits_sql(models)}) as limits
+                    on scanned.model_name is not distinct from limits.model_name
             ) as checked"""
 
         def rows_read() -> dict[str, int]:
