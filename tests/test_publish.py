@@ -1,6 +1,7 @@
 """Publishing: readers only ever see complete versions; a publish killed at any point changes nothing."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from pipelines.lib.changes import Change, record
-from pipelines.lib.publish import open_published, publish_warehouse, remove_stale_copies
+from pipelines.lib.publish import open_published, publish_warehouse, remove_stale_copies, stored_as
+from pipelines.lib.settings import DEFAULT_STORAGE_VERSION, duckdb_config
 
 ROWS = 200_000
 DAY_ONE = datetime(2025, 3, 1, tzinfo=UTC)
@@ -218,3 +220,28 @@ def test_every_connection_of_a_publish_runs_within_the_pipelines_duckdb_budget(t
     monkeypatch.setattr(duckdb, "connect", spy)
     assert publish_warehouse(work, published).how == "synced"
     assert len(budgets) >= 4 and set(budgets) == {budget}
+
+
+def test_a_working_file_in_the_published_format_is_published_as_a_file_copy_with_what_duckdbs_copy_gives(
+    tmp_path, monkeypatch
+):
+    """The pipeline creates its working file in the published storage format (settings.duckdb_config), so a version
+    written in full is a copy of the file, not every block rewritten; a working file in DuckDB's own newer format
+    is still published in the readers' format, by DuckDB's copy."""
+    work, newer = tmp_path / "work.duckdb", tmp_path / "newer.duckdb"
+    with duckdb.connect(str(work), config=duckdb_config()):
+        pass
+    build_version(work, 1)  # written by a connection without the setting, as dbt's or an analyst's could be
+    build_version(newer, 1)
+    assert stored_as(work) == DEFAULT_STORAGE_VERSION != stored_as(newer)
+    copied_from, copyfile = [], shutil.copyfile
+    monkeypatch.setattr(shutil, "copyfile", lambda src, dst: copied_from.append(src) or copyfile(src, dst))
+    from_work, from_newer = tmp_path / "a" / "warehouse.duckdb", tmp_path / "b" / "warehouse.duckdb"
+    assert (
+        publish_warehouse(work, from_work).how
+        == publish_warehouse(newer, from_newer).how
+        == "copied (no standby version)"
+    )
+    assert work in copied_from and newer not in copied_from
+    assert stored_as(from_work) == stored_as(from_newer) == DEFAULT_STORAGE_VERSION
+    assert contents(from_work) == contents(from_newer) == contents(work)

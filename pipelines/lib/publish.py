@@ -11,6 +11,7 @@ unbounded one kept each block a copy read or wrote, and a bulk run's publish gre
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,13 +88,24 @@ def synced(work: Path, version: Path, scrub: bool, storage_version: str) -> dict
 
 
 def copied(work: Path, version: Path, scrub: bool, storage_version: str) -> None:
-    """Write every schema, table, view and macro of `work` into the new file `version`, as published."""
+    """Write every schema, table, view and macro of `work` into the new file `version`, as published: a copy of the
+    file when `work` is stored in `storage_version` (the pipeline creates it so), else DuckDB's copy of the database,
+    which rewrites every block in the older format."""
+    as_file = stored_as(work) == storage_version and not Path(f"{work}.wal").exists()
+    if as_file:
+        shutil.copyfile(work, version)
     with duckdb.connect(config=duckdb_config()) as con:
         con.execute("set TimeZone = 'UTC'")
-        con.execute(f"attach {sql_literal(str(work))} as {SOURCE} (read_only)")
-        made_from = origin(con, SOURCE, scrub, storage_version)
-        con.execute(f"attach {sql_literal(str(version))} as {TARGET} (storage_version {sql_literal(storage_version)})")
-        con.execute(f"copy from database {SOURCE} to {TARGET}")
+        if as_file:
+            con.execute(f"attach {sql_literal(str(version))} as {TARGET}")
+            made_from = origin(con, TARGET, scrub, storage_version)
+        else:
+            con.execute(f"attach {sql_literal(str(work))} as {SOURCE} (read_only)")
+            made_from = origin(con, SOURCE, scrub, storage_version)
+            con.execute(
+                f"attach {sql_literal(str(version))} as {TARGET} (storage_version {sql_literal(storage_version)})"
+            )
+            con.execute(f"copy from database {SOURCE} to {TARGET}")
         con.execute(f"use {TARGET}")
         for table in WRITER_TABLES:
             con.execute(f"drop table if exists {table}")
@@ -101,6 +113,14 @@ def copied(work: Path, version: Path, scrub: bool, storage_version: str) -> None
             scrub_identities(con)
         write_origin(con, made_from)
         con.execute("checkpoint")
+
+
+def stored_as(path: Path) -> str:
+    """The storage format a DuckDB file is written in, as `storage_version` names it (v1.2.0, v2.0.0, ...)."""
+    with duckdb.connect(config=duckdb_config()) as con:
+        con.execute(f"attach {sql_literal(str(path))} as stored (read_only)")
+        tags = con.execute("select tags from duckdb_databases() where database_name = 'stored'").fetchall()[0][0]
+    return tags.get("storage_version", "").rstrip("+")
 
 
 def working_counts(work: Path, scrub: bool) -> dict[str, int]:
