@@ -245,3 +245,22 @@ def test_a_working_file_in_the_published_format_is_published_as_a_file_copy_with
     assert work in copied_from and newer not in copied_from
     assert stored_as(from_work) == stored_as(from_newer) == DEFAULT_STORAGE_VERSION
     assert contents(from_work) == contents(from_newer) == contents(work)
+
+
+def test_a_changed_view_with_a_lambda_is_synced_from_a_working_file_in_the_published_format(tmp_path):
+    """Such a file keeps a view's text in DuckDB 1.x's lambda syntax, which the sync runs to make the view again."""
+    work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(work), config=duckdb_config()):
+        pass
+    build_version(work, 1)
+    lambda_view = (
+        "create or replace view marts.days_over as select list_filter(list(day), lambda d: d > {}) from marts.facts"
+    )
+    with duckdb.connect(str(work)) as con:
+        con.execute(lambda_view.format("date '2025-03-05'"))
+    publish_warehouse(work, published)
+    build_version(work, 2)
+    with duckdb.connect(str(work)) as con:
+        con.execute(lambda_view.format("date '2025-03-08'"))
+    assert publish_warehouse(work, published).how == "synced"
+    assert contents(published) == contents(work)

@@ -75,6 +75,9 @@ def synced(work: Path, version: Path, scrub: bool, storage_version: str) -> dict
     was made from another state)."""
     with duckdb.connect(config=duckdb_config()) as con:
         con.execute("set TimeZone = 'UTC'")
+        # a view stored in a 1.x storage format reads back in 1.x's lambda syntax (`x -> x > 1`), which DuckDB 2
+        # parses only when allowed: the changed views are made again from that text
+        con.execute("set lambda_syntax = 'ENABLE_SINGLE_ARROW'")
         con.execute(f"attach {sql_literal(str(work))} as {SOURCE} (read_only)")
         try:
             con.execute(f"attach {sql_literal(str(version))} as {TARGET}")
