@@ -49,7 +49,8 @@ def draw(gpus_rows: list[dict], history_rows: list[dict], history_gpus: int) -> 
             alt.Data(values=history_rows),
             title=f"One more day against days of history ({history_gpus:,} GPUs)",
         )
-        .mark_line(point=True)
+        # the pipeline's colour on the left (Vega's category10 order: floor, pandas, pipeline)
+        .mark_line(point=alt.OverlayMarkDef(color="#e45756"), color="#e45756")
         .encode(
             x=alt.X("history_days:Q", title="days already built"),
             y=alt.Y("seconds:Q", title="seconds (ingest, refresh, publish)", scale=alt.Scale(zero=True)),

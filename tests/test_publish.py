@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines.lib.changes import Change, record
 from pipelines.lib.publish import open_published, publish_warehouse, remove_stale_copies, stored_as
-from pipelines.lib.settings import DEFAULT_STORAGE_VERSION, duckdb_config
+from pipelines.lib.settings import DEFAULT_STORAGE_VERSION
 
 ROWS = 200_000
 DAY_ONE = datetime(2025, 3, 1, tzinfo=UTC)
@@ -222,15 +222,20 @@ def test_every_connection_of_a_publish_runs_within_the_pipelines_duckdb_budget(t
     assert len(budgets) >= 4 and set(budgets) == {budget}
 
 
+def in_published_format(path) -> None:
+    """An empty DuckDB file in the published storage format (DuckDB keeps a file's format when it writes to it)."""
+    with duckdb.connect(str(path), config={"storage_compatibility_version": DEFAULT_STORAGE_VERSION}):
+        pass
+
+
 def test_a_working_file_in_the_published_format_is_published_as_a_file_copy_with_what_duckdbs_copy_gives(
     tmp_path, monkeypatch
 ):
-    """The pipeline creates its working file in the published storage format (settings.duckdb_config), so a version
-    written in full is a copy of the file, not every block rewritten; a working file in DuckDB's own newer format
-    is still published in the readers' format, by DuckDB's copy."""
+    """A working file already in the published storage format is published in full as a copy of the file, not every
+    block rewritten; one in DuckDB's own newer format (the pipeline's) is published in the readers' format by
+    DuckDB's copy."""
     work, newer = tmp_path / "work.duckdb", tmp_path / "newer.duckdb"
-    with duckdb.connect(str(work), config=duckdb_config()):
-        pass
+    in_published_format(work)
     build_version(work, 1)  # written by a connection without the setting, as dbt's or an analyst's could be
     build_version(newer, 1)
     assert stored_as(work) == DEFAULT_STORAGE_VERSION != stored_as(newer)
@@ -250,8 +255,7 @@ def test_a_working_file_in_the_published_format_is_published_as_a_file_copy_with
 def test_a_changed_view_with_a_lambda_is_synced_from_a_working_file_in_the_published_format(tmp_path):
     """Such a file keeps a view's text in DuckDB 1.x's lambda syntax, which the sync runs to make the view again."""
     work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(work), config=duckdb_config()):
-        pass
+    in_published_format(work)
     build_version(work, 1)
     lambda_view = (
         "create or replace view marts.days_over as select list_filter(list(day), lambda d: d > {}) from marts.facts"
