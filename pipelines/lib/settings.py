@@ -36,9 +36,8 @@ def report_html() -> Path:
 
 def duckdb_config() -> dict[str, int | str]:
     """The budget of every DuckDB database the pipeline writes with: the loader's, the publish's, and dbt's (its
-    profile reads the same variables). Without it DuckDB takes every core and 80% of the machine's
-    memory, and its buffer pool keeps what it read until that is full: a publish copying a bulk run's days grew
-    with the days."""
+    profile reads the same variables). Without it DuckDB takes every core and 80% of the machine's memory, and its
+    buffer pool keeps what it read until that is full: a publish copying a bulk run's days grew with the days."""
     return {
         "threads": int(os.getenv("DUCKDB_THREADS") or 2),
         "memory_limit": os.getenv("DUCKDB_MEMORY_LIMIT") or "4GB",
