@@ -2,9 +2,9 @@
 -- without telemetry (a public trace of jobs or requests) is measured over the days of its scheduler records and
 -- requests instead. Jobs still running are measured up to window_end ("as of").
 -- The first and last sample instants are read from the raw tables, each collector's own min and max (its staging
--- view keeps these instants as they are, but for nvidia-smi's local clock, converted here the same way): DuckDB
--- answers a column's min and max from its row groups' statistics, where through the staging views it would read
--- every sample of the history each night.
+-- view keeps these instants as they are, but for nvidia-smi's local clock, converted here the same way): one
+-- column of every sample, where through the staging views each night would read and dedupe every sample of the
+-- history.
 with columnar as (
     select min(measured_at) as first_at, max(measured_at) as last_at
     from {{ source('gpu_telemetry', 'gpu_samples') }}

@@ -1,7 +1,9 @@
 -- UTC month: the ROI chain. capacity - intentional idle - unintended idle = allocated;
 -- allocated - lower-ROI = higher-ROI capacity -> output (models trained, deployed) -> output per developer.
+-- The month's capacity states are the sum of fct_fleet_utilization_daily's days (built by day), not of every
+-- GPU-hour of the history again each night.
 with capacity as (
-    select * from {{ ref('fct_gpu_capacity_hourly') }}
+    select * from {{ ref('fct_fleet_utilization_daily') }}
 ),
 
 lower_roi as (
@@ -14,12 +16,12 @@ productivity as (
 
 states as (
     select
-        date_trunc('month', hour_at)::date as month_start,
-        {{ s_to_hours('sum(existing_s)') }} as capacity_gpu_hours,
+        date_trunc('month', usage_date)::date as month_start,
+        sum(capacity_gpu_hours) as capacity_gpu_hours,
         {%- for state in capacity_states() %}
-        {{ s_to_hours('sum(' ~ state ~ '_s)') }} as {{ state }}_gpu_hours,
+        sum({{ state }}_gpu_hours) as {{ state }}_gpu_hours,
         {%- endfor %}
-        {{ s_to_hours('sum(unmeasured_s)') }} as unmeasured_gpu_hours
+        sum(unmeasured_gpu_hours) as unmeasured_gpu_hours
     from capacity
     group by all
 ),
