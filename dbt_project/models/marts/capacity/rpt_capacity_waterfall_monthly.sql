@@ -17,11 +17,11 @@ productivity as (
 states as (
     select
         date_trunc('month', usage_date)::date as month_start,
-        sum(capacity_gpu_hours) as capacity_gpu_hours,
+        sum(capacity_gpu_hours)::decimal(18, 9) as capacity_gpu_hours,
         {%- for state in capacity_states() %}
-        sum({{ state }}_gpu_hours) as {{ state }}_gpu_hours,
+        sum({{ state }}_gpu_hours)::decimal(18, 9) as {{ state }}_gpu_hours,
         {%- endfor %}
-        sum(unmeasured_gpu_hours) as unmeasured_gpu_hours
+        sum(unmeasured_gpu_hours)::decimal(18, 9) as unmeasured_gpu_hours
     from capacity
     group by all
 ),
