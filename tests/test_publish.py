@@ -268,3 +268,29 @@ def test_a_changed_view_with_a_lambda_is_synced_from_a_working_file_in_the_publi
         con.execute(lambda_view.format("date '2025-03-08'"))
     assert publish_warehouse(work, published).how == "synced"
     assert contents(published) == contents(work)
+
+
+def test_a_model_that_changes_from_view_to_table_or_back_is_synced(tmp_path):
+    """dbt replaces a model whose materialization changed under the same name: the version must follow, a view
+    becoming a table (and a table a view) in the same publish as the rows that changed."""
+    work, published = tmp_path / "work.duckdb", tmp_path / "warehouse.duckdb"
+    build_version(work, 1)
+    with duckdb.connect(str(work)) as con:
+        con.execute("create view marts.per_day as select day, count(*) as n from marts.facts group by day")
+        con.execute("create table marts.latest as select max(v) as v from marts.facts")
+    publish_warehouse(work, published)
+    build_version(work, 2)
+    with duckdb.connect(str(work)) as con:
+        con.execute("drop view marts.per_day")
+        con.execute("create table marts.per_day as select day, count(*) as n from marts.facts group by day")
+        con.execute("drop table marts.latest")
+        con.execute("create view marts.latest as select max(v) as v from marts.facts")
+    assert publish_warehouse(work, published).how == "synced"
+    assert contents(published) == contents(work)
+    with duckdb.connect(str(published), read_only=True) as con:
+        kinds = dict(
+            con.execute(
+                "select table_name, table_type from information_schema.tables where table_name in ('per_day', 'latest')"
+            ).fetchall()
+        )
+    assert kinds == {"per_day": "BASE TABLE", "latest": "VIEW"}

@@ -80,6 +80,7 @@ def bring_up_to_date(con: duckdb.DuckDBPyConnection, now: Origin) -> dict[str, s
         return None
     con.begin()
     try:
+        _drop_views_gone(con)  # first: a model made a table may take a view's name (and a table's gone below)
         rewritten = _copy_changed_tables(con, was.seq)
         _copy_changed_views(con)
         if now.scrubbed:
@@ -122,11 +123,14 @@ def _copy_changed_tables(con: duckdb.DuckDBPyConnection, since: int) -> dict[str
     return rewritten
 
 
-def _copy_changed_views(con: duckdb.DuckDBPyConnection) -> None:
-    source, target = _views(con, SOURCE), _views(con, TARGET)
-    for relation in target.keys() - source.keys():
+def _drop_views_gone(con: duckdb.DuckDBPyConnection) -> None:
+    for relation in _views(con, TARGET).keys() - _views(con, SOURCE).keys():
         schema, view = relation.split(".")
         con.execute(f'drop view {TARGET}."{schema}"."{view}"')
+
+
+def _copy_changed_views(con: duckdb.DuckDBPyConnection) -> None:
+    source, target = _views(con, SOURCE), _views(con, TARGET)
     todo = {r: sql for r, sql in source.items() if target.get(r) != sql}
     while todo:  # a view is bound when created: one reading a view not made yet waits for the next pass
         failed = {}
