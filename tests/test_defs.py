@@ -115,6 +115,8 @@ def test_the_incremental_models_are_partitioned_by_day_and_the_rest_are_not(defs
         "fct_fleet_utilization_daily",
         "rpt_capacity_states_hourly",
         "int_gpu_usage_daily",
+        "int_host_hours_daily",
+        "int_inference_idle_by_hour_daily",
         "focus_gpu_charges",
         "fct_cost_allocation_monthly",
     }

@@ -1,8 +1,8 @@
 -- UTC day x host (with its GPU model): XID errors seen in telemetry and job failures on the host, per 1k
 -- GPU-hours it existed and it was allocated. Infra failures are charged to the host that reported the XID (see
 -- int_attempt_failures_charged_to_hosts) and also counted as incidents, so one dead node counts once.
-with gpu_hours as (
-    select * from {{ ref('fct_gpu_hourly') }}
+with host_days as (
+    select * from {{ ref('int_host_hours_daily') }}
 ),
 
 failures as (
@@ -27,21 +27,6 @@ incident_counts as (
     select incident_started_at::date as usage_date, host_id, count(distinct incident_id) as infra_incidents
     from failures
     where failure_cause = 'infra' and is_charged
-    group by all
-),
-
-host_days as (
-    select
-        hour_at::date as usage_date,
-        host_id,
-        any_value(gpu_model) as gpu_model,
-        any_value(cluster) as cluster,
-        {{ s_to_hours('sum(existing_s)') }} as gpu_hours,
-        {{ s_to_hours('sum(allocated_s)') }} as allocated_gpu_hours,
-        count(*) filter (where xid_error is not null) as xid_gpu_hours,
-        count(distinct gpu_index) filter (where xid_error is not null) as gpus_with_xid,
-        list_sort(list_distinct(list(xid_error) filter (where xid_error is not null))) as xid_codes
-    from gpu_hours
     group by all
 ),
 
