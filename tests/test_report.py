@@ -46,9 +46,18 @@ CHARTS = {
 }
 # the rows a chart reads, where not the whole mart (the test's own knowledge of the page)
 ROWS_SHOWN = {
-    "marts.fct_ett_daily": "scope = 'fleet'",
+    "marts.fct_ett_daily": "scope = 'fleet' and usage_date > (select max(usage_date) from marts.fct_ett_daily) "
+    f"- interval {report.DAILY_DAYS} days",
+    "marts.rpt_time_to_start_recover_daily": "usage_date > "
+    f"(select max(usage_date) from marts.rpt_time_to_start_recover_daily) - interval {report.DAILY_DAYS} days",
     "marts.rpt_capacity_states_hourly": "hour_at > (select max(hour_at) from marts.rpt_capacity_states_hourly) "
     f"- interval {report.RECENT_DAYS} days",
+    "marts.rpt_capacity_waterfall_monthly": "month_start > "
+    f"(select max(month_start) from marts.rpt_capacity_waterfall_monthly) - interval {report.WATERFALL_MONTHS} months",
+    "marts.fct_cost_allocation_monthly": "month_start > "
+    f"(select max(month_start) from marts.fct_cost_allocation_monthly) - interval {report.MONTHLY_MONTHS} months",
+    "marts.fct_job_outcomes_monthly": "month_start > "
+    f"(select max(month_start) from marts.fct_job_outcomes_monthly) - interval {report.MONTHLY_MONTHS} months",
 }
 
 
@@ -189,3 +198,28 @@ def test_the_hourly_capacity_chart_shows_the_last_days_of_a_long_window():
         last = con.execute(f"select max(hour_at) from {states.mart}").fetchall()[0][0]
     assert len(section.rows) == 24 * report.RECENT_DAYS
     assert section.rows[-1]["hour_at"] == last and section.status == "drawn"
+
+
+DAY_N = "date '2025-01-01' + {c}::integer"
+MONTH_N = "(date '2024-01-01' + to_months({c}::integer))::date"
+
+
+@pytest.mark.parametrize(
+    ("key", "column", "as_time", "length", "shown"),
+    [
+        ("start_recover", "usage_date", DAY_N, 90, report.DAILY_DAYS),
+        ("roi_waterfall", "month_start", MONTH_N, 14, report.WATERFALL_MONTHS),
+        ("job_outcomes", "month_start", MONTH_N, 20, report.MONTHLY_MONTHS),
+    ],
+)
+def test_daily_and_monthly_charts_read_the_last_days_or_months_of_a_long_window(key, column, as_time, length, shown):
+    """Daily and monthly charts read the window's last days or months, counted back from the mart's newest row,
+    whatever the history (the marts keep every row)."""
+    c = chart(key)
+    with duckdb.connect() as con:
+        mart_with(con, c, [{column: i} for i in range(length)])
+        con.execute(f"alter table {c.mart} alter {column} type date using {as_time.format(c=column)}")
+        rows = report.fetch(con, c.query())
+        newest, kept = con.execute(f"select max({column}), count(*) from {c.mart}").fetchall()[0]
+    assert len(rows) == shown and kept == length
+    assert rows[-1][column] == newest

@@ -400,7 +400,18 @@ def draw_job_outcomes(rows: list[dict], drawn: list[str]) -> alt.TopLevelMixin:
     )
 
 
-RECENT_DAYS = 14  # the hourly chart's days, counted back from the window's last hour
+# How far back each chart reaches, counted from its mart's newest row: a page read each morning shows the recent
+# past at a grain one can read, and costs the same to draw whatever the history (every row stays in the marts)
+RECENT_DAYS = 14  # the hourly chart
+DAILY_DAYS = 31  # the daily charts
+WATERFALL_MONTHS = 3  # the ROI waterfall, a panel per month
+MONTHLY_MONTHS = 12  # the other monthly charts
+
+
+def latest(mart: str, column: str, span: str) -> str:
+    """A chart's filter: the rows of the last `span` (a DuckDB interval) up to the mart's newest `column`."""
+    return f"{column} > (select max({column}) from {mart}) - interval {span}"
+
 
 WATERFALL_COLUMNS = (
     "capacity_gpu_hours",
@@ -425,7 +436,7 @@ CHARTS = (
         ("gpu_telemetry",),
         draw_capacity_states,
         # hours of a longer history are too many to read (and to draw each night)
-        where=f"hour_at > (select max(hour_at) from marts.rpt_capacity_states_hourly) - interval {RECENT_DAYS} days",
+        where=latest("marts.rpt_capacity_states_hourly", "hour_at", f"{RECENT_DAYS} days"),
     ),
     Chart(
         "idle_by_cause",
@@ -450,32 +461,35 @@ CHARTS = (
         "roi_waterfall",
         "ROI waterfall",
         "Capacity, less idle, is allocated; allocated, less lower-ROI (overhead, waste, low-traffic serving), is "
-        "higher-ROI; then the month's output and output per developer.",
+        f"higher-ROI; then the month's output and output per developer. The window's last {WATERFALL_MONTHS} months "
+        "(every month: marts.rpt_capacity_waterfall_monthly).",
         "marts.rpt_capacity_waterfall_monthly",
         ("month_start", *WATERFALL_COLUMNS, *OUTPUTS, "developers", *PER_DEVELOPER),
         "month_start",
         WATERFALL_COLUMNS,
         ("gpu_telemetry", "jobs"),
         draw_roi_waterfall,
+        where=latest("marts.rpt_capacity_waterfall_monthly", "month_start", f"{WATERFALL_MONTHS} months"),
     ),
     Chart(
         "ett",
         "Effective training time",
-        "Training runs' GPUs x end-to-end time per UTC day, split into the ETT categories; the line is ETT, "
-        "productive over job GPU-hours.",
+        f"Training runs' GPUs x end-to-end time per UTC day of the window's last {DAILY_DAYS} days, split into the ETT "
+        "categories; the line is ETT, productive over job GPU-hours (every day: marts.fct_ett_daily).",
         "marts.fct_ett_daily",
         ("usage_date", "job_gpu_hours", *ETT_CATEGORIES, "ett_ratio"),
         "usage_date",
         (*ETT_CATEGORIES, "ett_ratio"),
         ("jobs",),
         draw_ett,
-        where="scope = 'fleet'",
+        where=f"scope = 'fleet' and {latest('marts.fct_ett_daily', 'usage_date', f'{DAILY_DAYS} days')}",
     ),
     Chart(
         "start_recover",
         "Time to start and time to recover",
-        "Per UTC day: the first attempt's allocation to first batch (runs started that day) and failure to training "
-        "on new samples again (failures recovered that day), median and 90th percentile.",
+        f"Per UTC day of the window's last {DAILY_DAYS} days: the first attempt's allocation to first batch (runs "
+        "started that day) and failure to training on new samples again (failures recovered that day), median and "
+        "90th percentile (every day: marts.rpt_time_to_start_recover_daily).",
         "marts.rpt_time_to_start_recover_daily",
         (
             "usage_date",
@@ -490,12 +504,13 @@ CHARTS = (
         tuple(START_RECOVER),
         ("jobs",),
         draw_start_recover,
+        where=latest("marts.rpt_time_to_start_recover_daily", "usage_date", f"{DAILY_DAYS} days"),
     ),
     Chart(
         "cost_by_team",
         "Cost by team",
         "The month's bill per team (stacked by project): idle as its own line, and idle shared back in proportion "
-        "to usage.",
+        f"to usage. The window's last {MONTHLY_MONTHS} months.",
         "marts.fct_cost_allocation_monthly",
         (
             "month_start",
@@ -511,6 +526,7 @@ CHARTS = (
         tuple(COST_VIEWS),
         ("gpu_telemetry", "cost"),
         draw_cost,
+        where=latest("marts.fct_cost_allocation_monthly", "month_start", f"{MONTHLY_MONTHS} months"),
     ),
     Chart(
         "low_traffic",
@@ -553,13 +569,14 @@ CHARTS = (
     Chart(
         "job_outcomes",
         "Job outcomes by team",
-        "Scheduler jobs per team by final state, in the month they ended.",
+        f"Scheduler jobs per team by final state, in the month they ended; the window's last {MONTHLY_MONTHS} months.",
         "marts.fct_job_outcomes_monthly",
         ("month_start", "team", "jobs", *OUTCOMES),
         "month_start, team",
         tuple(OUTCOMES),
         ("jobs",),
         draw_job_outcomes,
+        where=latest("marts.fct_job_outcomes_monthly", "month_start", f"{MONTHLY_MONTHS} months"),
     ),
 )
 
