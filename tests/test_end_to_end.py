@@ -19,6 +19,7 @@ from conftest import own_target_path, run_dbt_parse
 
 from pipelines.cli import summary
 from pipelines.defs.automation.sensors import landing_files_sensor
+from pipelines.defs.publish.exports import FOCUS_BILLING_PERIOD
 from pipelines.ingest.landing import landed_partitions
 from pipelines.ingest.registry import SOURCES
 from pipelines.lib import settings
@@ -227,10 +228,14 @@ def test_cost_allocations_and_focus_sum_to_the_bill(published):
     )[0]
     assert (held, idle) == (usage_line, idle_line) and idle > 0
     assert abs(float(as_line) - bill) < 1e-6 and abs(float(shared) - bill) < 1e-4
-    exported = Path(os.environ["WAREHOUSE_PATH"]).parent / "exports" / "focus_gpu_charges.parquet"
-    assert q(published, f"select count(*) from read_parquet('{exported}')") == q(
-        published, "select count(*) from marts.focus_gpu_charges"
-    )
+    # the export: every charge once, in its billing period's folder, in both formats
+    exported = Path(os.environ["WAREHOUSE_PATH"]).parent / "exports" / "focus_gpu_charges"
+    by_period = "select {period}, count(*) from {source} group by all order by all"
+    per_month = q(published, by_period.format(period=FOCUS_BILLING_PERIOD, source="marts.focus_gpu_charges"))
+    for suffix in ("parquet", "csv"):
+        files = f"read_{suffix}('{exported}/*/focus_gpu_charges.{suffix}', hive_partitioning = true)"
+        period = "'billing_period=' || billing_period::varchar"
+        assert q(published, by_period.format(period=period, source=files)) == per_month
 
 
 def test_every_mart_and_column_is_documented(published):

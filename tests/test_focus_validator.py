@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import uv_executable
 
-from pipelines.lib.publish import export_table
+from pipelines.defs.publish.exports import FOCUS_BILLING_PERIOD
+from pipelines.lib.exports import export_by_period
 
 VALIDATOR = "focus-validator==2.2.1"
 # focus-validator leaves pyarrow unpinned, and pyarrow 26 needs numpy 2, which the validator's numpy<2 pin forbids
@@ -79,9 +80,13 @@ def outcomes(report: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def focus_files(tiny_warehouse, tmp_path_factory) -> dict[str, Path]:
-    stem = tmp_path_factory.mktemp("focus") / "focus_gpu_charges"
-    files = export_table(Path(os.environ["WAREHOUSE_PATH"]), "marts.focus_gpu_charges", stem)
-    return {f.suffix.lstrip("."): f for f in files}
+    """The export's newest billing period, as the focus_export asset writes it."""
+    folder = tmp_path_factory.mktemp("focus")
+    files = export_by_period(
+        Path(os.environ["WAREHOUSE_PATH"]), "marts.focus_gpu_charges", FOCUS_BILLING_PERIOD, folder
+    )
+    newest = max(f.parent.name for f in files)
+    return {f.suffix.lstrip("."): f for f in files if f.parent.name == newest}
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])

@@ -10,7 +10,6 @@ unbounded one kept each block a copy read or wrote, and a bulk run's publish gre
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,18 +172,3 @@ def open_published(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path), read_only=True)
     con.execute("set TimeZone = 'UTC'")  # not in connect(): the built-in ICU extension loads after it
     return con
-
-
-def export_table(published: Path, table: str, stem: Path) -> list[Path]:
-    """Write one published table as <stem>.parquet and <stem>.csv (each replaced atomically)."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    with open_published(published) as con:
-        for suffix, options in ((".parquet", "format parquet"), (".csv", "format csv, header true")):
-            target = stem.with_suffix(suffix)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            # COPY takes no bound parameter for its target; the path is ours, quoted as a SQL string literal
-            con.execute(f"copy (select * from {table}) to {sql_literal(str(tmp))} ({options})")
-            os.replace(tmp, target)
-            written.append(target)
-    return written
