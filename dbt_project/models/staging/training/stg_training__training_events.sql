@@ -1,38 +1,14 @@
--- one row per lifecycle event; the fields an event type carries are pulled out of `attributes`
-with source as (
-    select * from {{ source('training', 'training_events') }}
+-- one row per lifecycle event (an event repeated by a later export is kept once, from the newest)
+with exports as (
+    select * from {{ ref('base_training__training_events') }}
 ),
 
-renamed as (
-    select
-        -- the run and its scheduler jobs as the scheduler names them (redacted the same way)
-        {{ redact_identities('run_id') }} as run_id,
-        attempt,
-        {{ redact_identities('scheduler_job_id') }} as scheduler_job_id,
-        cluster,
-        event,
-        timezone('UTC', ts) as event_at,
-        try_cast(attributes ->> '$.samples_new' as bigint) as samples_new,
-        try_cast(attributes ->> '$.samples_replayed' as bigint) as samples_replayed,
-        try_cast(attributes ->> '$.samples_total' as bigint) as samples_total,
-        attributes ->> '$.outcome' as outcome,
-        attributes ->> '$.failure_cause' as failure_cause,
-        attributes ->> '$.device' as device,
-        attributes ->> '$.final_state' as final_state,
-        try_cast(attributes ->> '$.model_version' as integer) as model_version,
-        attributes ->> '$.team' as team,
-        attributes ->> '$.user' as user_name,
-        attributes ->> '$.project' as project,
-        attributes ->> '$.model' as model_name,
-        attributes ->> '$.framework' as framework,
-        try_cast(attributes ->> '$.n_gpus' as integer) as n_gpus,
-        attributes ->> '$.gpu_model' as gpu_model,
-        try_cast(attributes ->> '$.xid' as integer) as xid_error,
-        attributes
-    from source
+deduplicated as (
+    select * exclude (partition_date, source_line)
+    from exports
     qualify row_number() over (
-        partition by run_id, attempt, event, ts order by partition_date desc, source_line
+        partition by run_id, attempt, event, event_at order by partition_date desc, source_line
     ) = 1
 )
 
-select * from renamed
+select * from deduplicated
