@@ -17,8 +17,8 @@ def published(tmp_path):
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
         con.execute(
-            "create table marts.charges as select date '2025-01-01' + i::integer as day, i % 7 as team, i * 1.5 as cost "
-            "from range(90) t(i)"
+            "create table marts.charges as select date '2025-01-01' + i::integer as day, i % 7 as team, "
+            "i * 1.5 as cost from range(90) t(i)"
         )
     return path
 
