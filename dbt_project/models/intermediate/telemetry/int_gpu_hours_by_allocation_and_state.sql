@@ -22,21 +22,42 @@
 
 -- not materialized: the samples are read once for their time and once for their instants and identities;
 -- two scans of the raw tables cost less than holding a fleet-day of wide rows in memory to share
-with samples as not materialized (
+with batch_samples as not materialized (
     select * from {{ ref('int_gpu_samples_unioned') }}
     where {{ in_batch('measured_at', reach='1 hour') }}
 ),
 
+-- The batch's hosts numbered: samples are sorted, joined and grouped by host_key, an integer, and named again at
+-- the end. A host name longer than 12 characters is stored out of line, and carrying it through the window, the
+-- joins and the aggregate over a fleet-day of samples costs far more than this one lookup per sample.
+host_keys as (
+    select host_id, (row_number() over (order by host_id))::integer as host_key
+    from (select distinct host_id from batch_samples)
+),
+
+samples as not materialized (
+    select host_keys.host_key, batch_samples.* exclude (host_id)
+    from batch_samples
+    inner join host_keys on batch_samples.host_id = host_keys.host_id
+),
+
+-- the hosts' inventory, maintenance, deployments and nodes, for the batch's hosts only
 deployments as (
-    select * from {{ ref('stg_registry__serving_deployments') }}
+    select host_keys.host_key, deployments.* exclude (host_id)
+    from {{ ref('stg_registry__serving_deployments') }} as deployments
+    inner join host_keys on deployments.host_id = host_keys.host_id
 ),
 
 hosts as (
-    select * from {{ ref('stg_inventory__hosts') }}
+    select host_keys.host_key, hosts.* exclude (host_id)
+    from {{ ref('stg_inventory__hosts') }} as hosts
+    inner join host_keys on hosts.host_id = host_keys.host_id
 ),
 
 maintenance as (
-    select * from {{ ref('stg_inventory__maintenance_windows') }}
+    select host_keys.host_key, maintenance.* exclude (host_id)
+    from {{ ref('stg_inventory__maintenance_windows') }} as maintenance
+    inner join host_keys on maintenance.host_id = host_keys.host_id
 ),
 
 queue as (
@@ -49,7 +70,9 @@ skus as (
 
 -- how many replicas a Kubernetes node declares per GPU (time-slicing), by export day
 nodes as (
-    select host_id, valid_on, gpu_replicas from {{ ref('stg_scheduler__k8s_nodes') }}
+    select host_keys.host_key, nodes.valid_on, nodes.gpu_replicas
+    from {{ ref('stg_scheduler__k8s_nodes') }} as nodes
+    inner join host_keys on nodes.host_id = host_keys.host_id
 ),
 
 -- a tie (the same instant from two collectors) is ordered so the richer collector's sample comes last and covers
@@ -59,7 +82,7 @@ gaps as (
     select
         *,
         lead(at_us) over (
-            partition by host_id, gpu_index, gpu_instance_id, gpu_replica
+            partition by host_key, gpu_index, gpu_instance_id, gpu_replica
             order by at_us, source_format desc nulls first
         ) - at_us as gap_us
     from (select *, epoch_us(measured_at) as at_us from samples)
@@ -67,9 +90,9 @@ gaps as (
 
 -- a sample never covers time across the start or end of a maintenance window: that time is down_planned
 boundaries as (
-    select host_id, starts_at as boundary_at from maintenance
+    select host_key, starts_at as boundary_at from maintenance
     union
-    select host_id, ends_at as boundary_at from maintenance
+    select host_key, ends_at as boundary_at from maintenance
 ),
 
 -- the cluster's queue as consecutive segments, each with the GPU families waiting in it ('*' = any family)
@@ -105,18 +128,18 @@ queue_state as (
 -- its cluster's queue. Looked up once per (host, instant), not per GPU sample (a host's GPUs share their scrape
 -- instants), each with an ASOF join (a merge on time) so the cost stays linear in the samples.
 instants as (
-    select distinct host_id, measured_at from samples
+    select distinct host_key, measured_at from samples
 ),
 
 -- the host's typical scrape gap that day: the median gap between its scrape instants (a GPU's samples share them;
 -- one value per host-day from 8x fewer rows than per GPU)
 typical as (
-    select host_id, measured_at::date as sample_date, median(gap_us) as typical_gap_us
+    select host_key, measured_at::date as sample_date, median(gap_us) as typical_gap_us
     from (
         select
-            host_id,
+            host_key,
             measured_at,
-            epoch_us(lead(measured_at) over (partition by host_id order by measured_at)) - epoch_us(measured_at)
+            epoch_us(lead(measured_at) over (partition by host_key order by measured_at)) - epoch_us(measured_at)
                 as gap_us
         from instants
     )
@@ -127,21 +150,21 @@ typical as (
 -- the inventory row in force at the instant (none if the host was not inventoried then)
 instant_hosts as (
     select
-        instants.host_id,
+        instants.host_key,
         instants.measured_at,
         hosts.cluster,
         hosts.reservation,
         hosts.gpu_model as inventory_gpu_model
     from instants
     inner join hosts
-        on instants.host_id = hosts.host_id
+        on instants.host_key = hosts.host_key
         and instants.measured_at >= hosts.valid_from
         and (hosts.valid_to is null or instants.measured_at < hosts.valid_to)
 ),
 
 instant_context as (
     select
-        instants.host_id,
+        instants.host_key,
         instants.measured_at,
         instant_hosts.cluster,
         instant_hosts.reservation,
@@ -162,18 +185,18 @@ instant_context as (
         ) as other_family_waiting
     from instants
     left join instant_hosts
-        on instants.host_id = instant_hosts.host_id
+        on instants.host_key = instant_hosts.host_key
         and instants.measured_at = instant_hosts.measured_at
     left join skus
         on instant_hosts.inventory_gpu_model = skus.gpu_model
     left join typical
-        on instants.host_id = typical.host_id
+        on instants.host_key = typical.host_key
         and instants.measured_at::date = typical.sample_date
     asof left join maintenance
-        on instants.host_id = maintenance.host_id
+        on instants.host_key = maintenance.host_key
         and instants.measured_at >= maintenance.starts_at
     asof left join boundaries
-        on instants.host_id = boundaries.host_id
+        on instants.host_key = boundaries.host_key
         and instants.measured_at < boundaries.boundary_at
     asof left join queue_state
         on instant_hosts.cluster = queue_state.cluster
@@ -182,20 +205,20 @@ instant_context as (
 
 -- the whole GPUs deployments hold (replicas on MIG instances are known by their pods, below)
 deployed_gpus as (
-    select deployment_id, host_id, unnest(gpu_indices) as gpu_index, started_at, ended_at
+    select deployment_id, host_key, unnest(gpu_indices) as gpu_index, started_at, ended_at
     from deployments
     where mig_profile is null
 ),
 
 -- a deployment's pods (<deployment>-<n>, as a StatefulSet names them) on its host, e.g. on MIG instances
 deployed_pods as (
-    select distinct deployment_id, host_id from deployments
+    select distinct deployment_id, host_key from deployments
 ),
 
 placed as (
     select
         gaps.*,
-        instant_context.* exclude (host_id, measured_at, to_boundary_us),
+        instant_context.* exclude (host_key, measured_at, to_boundary_us),
         coalesce(least(
             coalesce(gaps.gap_us, instant_context.typical_gap_us),
             {{ var('telemetry_gap_factor') }} * instant_context.typical_gap_us,
@@ -221,15 +244,15 @@ placed as (
         from gaps
     ) as gaps
     left join instant_context
-        on gaps.host_id = instant_context.host_id
+        on gaps.host_key = instant_context.host_key
         and gaps.measured_at = instant_context.measured_at
     left join deployed_pods
-        on gaps.host_id = deployed_pods.host_id
+        on gaps.host_key = deployed_pods.host_key
         and gaps.pod_allocation_id = deployed_pods.deployment_id
         and gaps.hpc_job_id is null
     -- a sample that names its pod is held by it: the deployment's GPUs are looked up only for the others
     left join deployed_gpus
-        on gaps.host_id = deployed_gpus.host_id
+        on gaps.host_key = deployed_gpus.host_key
         and gaps.pod_name is null
         and gaps.gpu_instance_id is null
         and gaps.gpu_index = deployed_gpus.gpu_index
@@ -275,7 +298,7 @@ pieces as (
 -- strings carried through the window and joins above and aggregated per row would cost more than this scan
 identities as (
     select
-        host_id,
+        host_key,
         gpu_index,
         epoch_us(measured_at) // 3600000000 * 3600000000 as hour_us,
         any_value(gpu_uuid) as gpu_uuid,
@@ -288,10 +311,17 @@ identities as (
     group by all
 ),
 
+-- the GPU's board, which a MIG instance's share is a part of (its model name, the same on all its samples)
+gpu_models as (
+    select host_key, gpu_index, any_value(gpu_model) as gpu_model
+    from identities
+    group by all
+),
+
 -- the covered time of each capacity unit of the GPU: the GPU itself, or a MIG instance, or a time-sliced replica
 units_us as (
     select
-        host_id,
+        host_key,
         gpu_index,
         hour_us,
         at_us // 86400000000 * 86400000000 as sample_day_us,
@@ -301,7 +331,6 @@ units_us as (
         allocation_source,
         allocation_id,
         capacity_state,
-        any_value(gpu_model) as gpu_model,
         sum(piece_us) as unit_us,
         {#- each reading x covered microseconds, and the covered microseconds that had the reading #}
         {%- for reading in telemetry_readings() %}
@@ -332,20 +361,23 @@ shares as (
     select
         units.*,
         2520 * coalesce({{ mig_slices('units.gpu_instance_profile') }}, 1) // (
-            if(units.gpu_instance_profile is null, 1, {{ mig_board_slices('units.gpu_model') }})
+            if(units.gpu_instance_profile is null, 1, {{ mig_board_slices('gpu_models.gpu_model') }})
             * if(units.gpu_replica is null, 1, coalesce(nullif(nodes.gpu_replicas, 1), count(distinct units.gpu_replica) over (
-                partition by units.host_id, units.gpu_index, units.hour_at, units.sample_day_at, units.gpu_instance_id
+                partition by units.host_key, units.gpu_index, units.hour_at, units.sample_day_at, units.gpu_instance_id
             )))
         ) as share_units
     from units
+    left join gpu_models
+        on units.host_key = gpu_models.host_key
+        and units.gpu_index = gpu_models.gpu_index
     asof left join nodes
-        on units.host_id = nodes.host_id
+        on units.host_key = nodes.host_key
         and units.hour_at::date >= nodes.valid_on
 ),
 
 covered as (
     select
-        host_id,
+        host_key,
         gpu_index,
         hour_at,
         sample_day_at,
@@ -361,7 +393,7 @@ covered as (
         max(max_gpu_temp_c) as max_gpu_temp_c,
         max(xid_error) as xid_error
     from shares
-    group by host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state
+    group by host_key, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state
 ),
 
 -- to the GPU's microseconds, rounded so the GPU-hour's rows still sum exactly: each row gets the difference of the
@@ -373,12 +405,12 @@ apportioned as (
     from covered
     window
         running as (
-            partition by host_id, gpu_index, hour_at, sample_day_at
+            partition by host_key, gpu_index, hour_at, sample_day_at
             order by allocation_source, allocation_id, capacity_state
             rows between unbounded preceding and current row
         ),
         before as (
-            partition by host_id, gpu_index, hour_at, sample_day_at
+            partition by host_key, gpu_index, hour_at, sample_day_at
             order by allocation_source, allocation_id, capacity_state
             rows between unbounded preceding and 1 preceding
         )
@@ -386,7 +418,7 @@ apportioned as (
 
 final as (
     select
-        covered.host_id,
+        host_keys.host_id,
         covered.gpu_index,
         covered.hour_at,
         covered.sample_day_at,
@@ -401,13 +433,14 @@ final as (
         identities.mig_partitioned,
         covered.covered_us,
         covered.* exclude (
-            host_id, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state, covered_us
+            host_key, gpu_index, hour_at, sample_day_at, allocation_source, allocation_id, capacity_state, covered_us
         )
     from apportioned as covered
     left join identities
-        on covered.host_id = identities.host_id
+        on covered.host_key = identities.host_key
         and covered.gpu_index = identities.gpu_index
         and epoch_us(covered.hour_at) = identities.hour_us
+    inner join host_keys on covered.host_key = host_keys.host_key
 )
 
 select * from final
