@@ -20,8 +20,8 @@
 -- day, which the next day's batch also has rows for: readers sum by hour.
 {{ incremental_by(event_time='sample_day_at') }}
 
--- not materialized: the samples are read once for their time and once for their instants and identities;
--- two scans of the raw tables cost less than holding a fleet-day of wide rows in memory to share
+-- not materialized: the samples are read for their hosts, their time, their instants and their identities; scans
+-- of the raw tables cost less than holding a fleet-day of wide rows in memory to share
 with batch_samples as not materialized (
     select * from {{ ref('int_gpu_samples_unioned') }}
     where {{ in_batch('measured_at', reach='1 hour') }}
