@@ -53,6 +53,9 @@ class Plan:
     prometheus_gpus: int = 200
     overhead_gpus: int = 16
     overhead_runs: int = 3
+    # each timed day of the history is run this many times and the least counts, as for the fixed overhead: on a
+    # shared machine noise only adds time (docs/performance.md)
+    day_runs: int = 3
     threads: int = 2
     memory_limit: str = "4GB"
     slice_minutes: int = 10
@@ -112,6 +115,13 @@ class Workspace:
     def materialize(self, days: list[str] | None = None, log: str = "materialize") -> Measured:
         cmd = [sys.executable, "-m", "pipelines.cli", "materialize", *(f"--day={d}" for d in days or [])]
         return run_measured(cmd, self.env(), self.root / f"{log}.log", settings.ROOT)
+
+    def rerun(self, day: str, log: str) -> Measured:
+        """The day's nightly run again, as when its files are delivered anew: without its load audit rows the
+        ingest reads its files again, and the refresh rebuilds what they changed and publishes it."""
+        with duckdb.connect(self.env()["WAREHOUSE_WORK_PATH"]) as con:
+            con.execute("delete from raw.load_audit where partition_date = ?", [day])
+        return self.materialize([day], log=log)
 
 
 def day_keys(cfg: BenchFleet) -> list[str]:
@@ -321,16 +331,21 @@ def grow_and_time(ws: Workspace, days: list[str], built: int, length: int) -> tu
     if length - 1 > built:
         bulk_s, rss, _ = ws.materialize(days[built : length - 1], log=f"history-to-{length - 1}")
     settle = ws.materialize(days[length - 1 : length], log=f"history-day-{length}")
-    day = ws.materialize(days[length : length + 1], log=f"history-day-{length + 1}")
+    runs = [ws.materialize(days[length : length + 1], log=f"history-day-{length + 1}")]
+    for n in range(2, ws.plan.day_runs + 1):
+        runs.append(ws.rerun(days[length], log=f"history-day-{length + 1}-run-{n}"))
+    day = min(runs, key=lambda r: r.wall_s)
     point = {
         "history_days": length,
         "bulk_s": round(bulk_s + settle.wall_s, 2),
         "first_run_s": round(bulk_s or settle.wall_s, 2),
         "day_s": round(day.wall_s, 2),
         "day_cpu_s": round(day.cpu_s, 2),
+        "day_runs_s": [round(r.wall_s, 2) for r in runs],
+        "day_runs_cpu_s": [round(r.cpu_s, 2) for r in runs],
         "published_bytes": ws.published_bytes(),
     }
-    return point, max(rss, settle.peak_rss_bytes, day.peak_rss_bytes)
+    return point, max(rss, settle.peak_rss_bytes, *(r.peak_rss_bytes for r in runs))
 
 
 def prometheus_pull(plan: Plan, work: Path) -> dict:
@@ -432,7 +447,9 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if a.smoke:
         # the main fleet and the history's are the same: their warehouses must agree (tests/test_bench.py)
-        plan = Plan(24, 3, history_gpus=24, history_points=(2,), prometheus_gpus=8, slice_minutes=5, overhead_gpus=0)
+        plan = Plan(
+            24, 3, history_gpus=24, history_points=(2,), prometheus_gpus=8, slice_minutes=5, overhead_gpus=0, day_runs=2
+        )
     else:
         plan = Plan(
             a.gpus,
